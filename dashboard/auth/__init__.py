@@ -1,0 +1,5 @@
+"""Authentication and authorisation (placeholder until the auth module lands)."""
+
+
+def init_app(app) -> None:
+    pass
