@@ -1,0 +1,56 @@
+"""A person opens ValueLens, signs in, sees the overview, and signs out."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+TIMEOUT = 20
+
+
+def sign_in(browser, live_server, user):
+    browser.get(f"{live_server}/")
+    wait = WebDriverWait(browser, TIMEOUT)
+    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(user.email)
+    browser.find_element(By.NAME, "password").send_keys(user.password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    return wait
+
+
+def test_sign_in_shows_overview_with_tenant_and_user(browser, live_server, make_user, tenant_a,
+                                                    screenshot):
+    user = make_user(tenant_a, role="analyst")
+    browser.get(f"{live_server}/")
+    WebDriverWait(browser, TIMEOUT).until(EC.url_contains("/login"))
+    screenshot("login")
+
+    wait = sign_in(browser, live_server, user)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "Overview"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Tenant A" in body
+    assert f"{user.email} · analyst" in body
+    wait.until(EC.text_to_be_present_in_element((By.ID, "jobs-table"), "No jobs yet."))
+    screenshot("overview")
+
+
+def test_wrong_password_keeps_user_on_login_page_with_message(browser, live_server, make_user,
+                                                             tenant_a):
+    user = make_user(tenant_a)
+    user.password = "not the right password at all"
+    wait = sign_in(browser, live_server, user)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "Invalid email or password"))
+    assert "/login" in browser.current_url
+
+
+def test_log_out_button_ends_the_session(browser, live_server, make_user, tenant_a):
+    user = make_user(tenant_a)
+    wait = sign_in(browser, live_server, user)
+    button = wait.until(EC.element_to_be_clickable((By.XPATH, "//button[text()='Log out']")))
+    button.click()
+    wait.until(EC.url_contains("/login"))
+    browser.get(f"{live_server}/")
+    wait.until(EC.url_contains("/login"))
