@@ -8,6 +8,7 @@ session gets a fresh database, migrated with the product's own migrations.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 import pytest
@@ -100,3 +101,97 @@ def app(app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- Accounts and signing in --------------------------------------------------------
+# `make_tenant` / `make_user` create real rows through the account service; a user comes
+# back as its `User` row with the plain password attached as `.password`. `auth` signs a
+# test client in through the real /login form, CSRF token included.
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def unique_address() -> str:
+    """A client address of its own, so one test's failed logins never count against
+    another test's (the rate-limit windows live in the shared Redis)."""
+    return "10.{}.{}.{}".format(*secrets.token_bytes(3))
+
+
+@pytest.fixture
+def make_tenant(app):
+    from dashboard import accounts
+    from dashboard.database import db
+
+    def make(slug: str | None = None, name: str | None = None, **settings):
+        slug = slug or f"t-{secrets.token_hex(4)}"
+        return accounts.create_tenant(db.session(), slug, name or slug.title(), **settings)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_tenant):
+    from dashboard import accounts
+    from dashboard.database import db
+
+    def make(tenant=None, role: str = "viewer", email: str | None = None,
+             password: str = STRONG_PASSWORD, active: bool = True):
+        tenant = tenant or make_tenant()
+        email = email or f"user-{secrets.token_hex(4)}@example.com"
+        user = accounts.create_user(db.session(), tenant, email, password, role)
+        if not active:
+            user.active = False
+            db.session.commit()
+        user.password = password
+        return user
+
+    return make
+
+
+@pytest.fixture
+def tenant_a(make_tenant):
+    return make_tenant("tenant-a", "Tenant A")
+
+
+@pytest.fixture
+def tenant_b(make_tenant):
+    return make_tenant("tenant-b", "Tenant B")
+
+
+class AuthActions:
+    """Signs one test client in and out through the real forms."""
+
+    def __init__(self, client, address: str | None = None) -> None:
+        self.client = client
+        self.address = address or unique_address()
+
+    def csrf_token(self) -> str:
+        """The form token of this client's session (from the page that shows a form)."""
+        response = self.client.get("/login")
+        if response.status_code == 302:
+            response = self.client.get("/account/password")
+        match = CSRF_FIELD.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on the page (status {response.status_code})"
+        return match.group(1)
+
+    def login(self, user=None, password: str | None = None, *, email: str | None = None,
+              next: str | None = None, address: str | None = None):
+        """POST the login form; `user` is a row from `make_user` (or give `email`)."""
+        form = {
+            "csrf_token": self.csrf_token(),
+            "email": email if email is not None else user.email,
+            "password": password if password is not None else user.password,
+        }
+        if next is not None:
+            form["next"] = next
+        return self.client.post(
+            "/login", data=form, environ_base={"REMOTE_ADDR": address or self.address}
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token()})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

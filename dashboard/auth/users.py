@@ -1,0 +1,77 @@
+"""The signed-in user as flask-login sees it, and the session loader.
+
+The login id stored in the signed session cookie is `"<user id>:<session version>:<sid>"`.
+A password change bumps the user's session version, so every cookie issued before it
+stops loading. Logout puts the session's random `sid` on a deny-list in Redis for as long
+as a cookie can live, so a copy of a logged-out cookie stops loading too, while the
+user's other sessions stay signed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import redis
+from flask import current_app
+
+from dashboard.database import db
+from dashboard.redis_conn import get_redis
+from dashboard.schema import User
+
+log = logging.getLogger(__name__)
+LOGGED_OUT_PREFIX = "valuelens:logged-out-session"
+
+
+class LoginUser:
+    """Wraps a `User` row for flask-login; every row attribute reads through."""
+
+    is_anonymous = False
+
+    def __init__(self, row: User, *, sid: str | None = None, via_token: bool = False) -> None:
+        self.row = row
+        self.sid = sid or secrets.token_urlsafe(16)
+        self.via_token = via_token
+
+    def __getattr__(self, name):
+        return getattr(self.row, name)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.row.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
+
+    def get_id(self) -> str:
+        return f"{self.row.id}:{self.row.session_version}:{self.sid}"
+
+
+def _logged_out_key(sid: str) -> str:
+    return f"{LOGGED_OUT_PREFIX}:{sid}"
+
+
+def forget_session(sid: str) -> None:
+    """Deny this session id until any cookie carrying it has expired anyway."""
+    lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+    get_redis().set(_logged_out_key(sid), 1, ex=max(lifetime, 1))
+
+
+def load_session_user(login_id: str) -> LoginUser | None:
+    """flask-login's user_loader: None (anonymous) for stale, logged-out or odd ids."""
+    user_id, _, rest = login_id.partition(":")
+    version, _, sid = rest.partition(":")
+    if not (user_id and version.isdigit() and sid):
+        return None
+    row = db.session.get(User, user_id)
+    if row is None or not row.active or row.session_version != int(version):
+        return None
+    try:
+        if get_redis().exists(_logged_out_key(sid)):
+            return None
+    except redis.RedisError:
+        # Without the deny-list a logged-out cookie cannot be told apart: fail closed.
+        log.warning("Redis unavailable; treating the session as signed out", exc_info=True)
+        return None
+    return LoginUser(row, sid=sid)
