@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 DEFAULT_PORT = 8050
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_UPLOAD_MB = 1024
 MIN_SECRET_BYTES = 32
 
@@ -76,6 +77,12 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(data_dir),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "PORT": _int("PORT", env.get("PORT"), DEFAULT_PORT, minimum=1),
+        "HOST": env.get("HOST") or DEFAULT_HOST,
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", env.get("WEB_CONCURRENCY"), 2, 1),
+        "WEB_THREADS": _int("WEB_THREADS", env.get("WEB_THREADS"), 4, 1),
+        "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", env.get("WORKER_CONCURRENCY"), 2, 1),
+        # Only `valuelens run` reads it, when it creates the demo tenant on first start.
+        "DEMO_PASSWORD": env.get("VALUELENS_DEMO_PASSWORD", ""),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", env.get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB, 1),
         "DEBUG": _bool(env.get("VALUELENS_DEBUG"), False),
         "TESTING": False,
@@ -98,8 +105,13 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
 
 
 def check_secret_key(config: dict) -> None:
-    """Refuse weak keys unless the app runs in debug or testing mode."""
-    if config.get("DEBUG") or config.get("TESTING"):
+    """Refuse weak keys unless the app runs in debug or testing mode.
+
+    `CLI_MODE` is set by the administrative commands (`valuelens create-user` and the
+    like): they build the app to reach the database but never serve a request or sign a
+    cookie, so an operator can run them without the web secret at hand.
+    """
+    if config.get("DEBUG") or config.get("TESTING") or config.get("CLI_MODE"):
         return
     key = config.get("SECRET_KEY") or ""
     if not key:

@@ -1,0 +1,317 @@
+"""The `valuelens` command line: local run, production entry points, administration and
+the offline analytics pipeline.
+
+Administrative commands build the app through `create_app()` in CLI mode (no web secret
+needed), call `dashboard.accounts`, and turn its errors into a message on stderr with
+exit status 1. `web`, `worker` and `beat` replace this process with the real server
+(`os.execv`) so that signals from the container runtime reach it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.config import ConfigError, check_secret_key, load_config
+from dashboard.schema import ROLES
+
+
+def _settings(server: bool = False) -> dict:
+    """The configuration; for the production servers also a strong key and a Redis URL,
+    checked here so that a mistake is one clear line instead of a crash in every child."""
+    try:
+        settings = load_config()
+        if server:
+            check_secret_key(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if server and not settings["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set; the production servers need a "
+                                   "Redis server (`valuelens run` starts one for local use)")
+    return settings
+
+
+@contextmanager
+def _admin_session():
+    """A database session inside an app built for administration (CLI mode); account
+    errors become CLI errors (the message on stderr, exit status 1)."""
+    from dashboard import create_app
+    from dashboard.database import db
+
+    try:
+        app = create_app({"CLI_MODE": True})
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    from dashboard import accounts
+
+    with app.app_context():
+        try:
+            yield db.session(), app
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            raise click.ClickException(
+                f"{_first_line(exc)} (is the database reachable and migrated? "
+                "`valuelens init-db` migrates it)"
+            ) from None
+        finally:
+            db.session.remove()
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump and links."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _exec(argv: list[str]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """ValueLens: customer segments, lifetime value and churn risk for every tenant."""
+
+
+@main.command()
+def run() -> None:
+    """Start everything locally: database, Redis, one worker and the web server."""
+    from dashboard.runner import run as run_supervisor
+
+    sys.exit(run_supervisor())
+
+
+@main.command()
+def web() -> None:
+    """Production web server (gunicorn on 0.0.0.0:$PORT)."""
+    settings = _settings(server=True)
+    _exec([
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"0.0.0.0:{settings['PORT']}",
+        "--workers", str(settings["WEB_CONCURRENCY"]),
+        "--threads", str(settings["WEB_THREADS"]),
+        "--worker-class", "gthread",
+        "--access-logfile", "-",
+        "dashboard:create_app()",
+    ])
+
+
+@main.command()
+def worker() -> None:
+    """Production Celery worker ($WORKER_CONCURRENCY processes)."""
+    from dashboard.runner import worker_command
+
+    settings = _settings(server=True)
+    _exec(worker_command(settings["WORKER_CONCURRENCY"]))
+
+
+@main.command()
+def beat() -> None:
+    """Celery beat: schedules the job reaper (run exactly one)."""
+    from dashboard.runner import WORKER_APP
+
+    settings = _settings(server=True)
+    data_dir = Path(settings["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _exec([
+        sys.executable, "-m", "celery", "-A", WORKER_APP, "beat",
+        "--schedule", str(data_dir / "celerybeat-schedule"), "--loglevel", "INFO",
+    ])
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or migrate the metadata database to the latest schema."""
+    from sqlalchemy.engine import make_url
+
+    from dashboard.migrate import upgrade
+
+    url = _settings()["DATABASE_URL"]
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot migrate {shown}: {_first_line(exc)}") from None
+    click.echo(f"Database {shown} is at the latest schema.")
+
+
+@main.command("create-tenant")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name of the company.")
+def create_tenant(slug: str, name: str) -> None:
+    """Create a tenant (a company); add its first admin with create-user."""
+    with _admin_session() as (session, _app):
+        from dashboard import accounts
+
+        tenant = accounts.create_tenant(session, slug, name)
+    click.echo(f"Created tenant {tenant.slug!r} ({tenant.name}).")
+
+
+@main.command("create-user")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug of the user's tenant.")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help=f"One of: {', '.join(ROLES)}.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def create_user(tenant_slug: str, email: str, role: str, password_stdin: bool) -> None:
+    """Create a user in a tenant."""
+    password = _read_password(password_stdin)
+    with _admin_session() as (session, _app):
+        from dashboard import accounts
+
+        user = accounts.create_user(session, tenant_slug, email, password, role)
+    click.echo(f"Created {user.role} {user.email} in tenant {tenant_slug!r}.")
+
+
+@main.command("create-token")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--name", required=True, help="What the token is for, e.g. 'nightly export'.")
+def create_token(email: str, name: str) -> None:
+    """Create an API token; the token is printed once, alone on the last line."""
+    with _admin_session() as (session, _app):
+        from dashboard import accounts
+
+        token, plain = accounts.create_token(session, email, name)
+    click.echo(f"Created API token {token.name!r} ({token.prefix}...) for {email}. "
+               "Store it now; it cannot be shown again:")
+    click.echo(plain)
+
+
+@main.command("reset-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def reset_password(email: str, password_stdin: bool) -> None:
+    """Set a new password; the user's existing sessions end."""
+    password = _read_password(password_stdin)
+    with _admin_session() as (session, _app):
+        from dashboard import accounts
+
+        user = accounts.reset_password(session, email, password)
+    click.echo(f"Password of {user.email} reset; existing sessions are signed out.")
+
+
+@main.command("delete-tenant")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_tenant(slug: str, yes: bool) -> None:
+    """Delete a tenant with all its users, data, models and files."""
+    with _admin_session() as (session, app):
+        from dashboard import accounts
+
+        tenant = accounts.get_tenant(session, slug)
+        if not yes:
+            click.confirm(f"Delete tenant {slug!r} ({tenant.name}) with all its users, data "
+                          "and files? This cannot be undone", abort=True, err=True)
+        accounts.delete_tenant(session, slug, app.config["DATA_DIR"])
+    click.echo(f"Deleted tenant {slug!r}.")
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo tenant, its users and the job that loads its data."""
+    from dashboard.runner import DEMO_USERS, ensure_demo
+
+    settings = _settings()
+    if not settings["REDIS_URL"]:
+        raise click.ClickException(
+            "REDIS_URL is not set: the demo data loads as a job and needs the queue "
+            "(`valuelens run` creates the demo by itself on first start)"
+        )
+    with _admin_session() as (_session, app):
+        created = ensure_demo(Path(app.config["DATA_DIR"]), settings["DEMO_PASSWORD"] or None)
+    if created is None:
+        click.echo("The demo tenant exists already; nothing to do.")
+        return
+    click.echo(f"Created tenant 'demo'; demo data is loading as job {created.job_id}.")
+    for email, role in DEMO_USERS:
+        click.echo(f"  {email:<24} {role}")
+    if created.password_generated:
+        click.echo(f"  password: {created.password}   (shown only this once)")
+    else:
+        click.echo("  password: the value of VALUELENS_DEMO_PASSWORD")
+
+
+@main.command("generate-data")
+@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="CSV file to write.")
+def generate_data(customers: int, seed: int, out_path: Path) -> None:
+    """Write a synthetic transactions CSV (for trying the product)."""
+    from models.synthetic import generate_transactions, write_csv
+
+    frame = generate_transactions(customers, seed=seed)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(frame, out_path)
+    click.echo(f"Wrote {len(frame)} transactions of {customers} customers to {out_path}.")
+
+
+def _progress_printer():
+    """A `progress(percent, message)` callback drawing a bar on stderr (a line per step
+    when stderr is not a terminal)."""
+    stream = sys.stderr
+    interactive = stream.isatty()
+
+    def progress(percent: float, message: str) -> None:
+        percent = max(0.0, min(100.0, float(percent)))
+        if interactive:
+            filled = int(percent // 5)
+            stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {percent:5.1f}% "
+                         f"{message[:60]:<60}")
+            if percent >= 100:
+                stream.write("\n")
+        else:
+            stream.write(f"{percent:5.1f}% {message}\n")
+        stream.flush()
+
+    return progress
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["transactions", "customers"]),
+              default="transactions", show_default=True)
+@click.option("--target", help="Target column (customer tables).")
+@click.option("--mapping", help='Column mapping as JSON, e.g. \'{"customer_id": "Client"}\'.')
+@click.option("--horizon", type=click.IntRange(min=1), default=180, show_default=True,
+              help="CLV and churn horizon in days.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Directory for report.json and customers.parquet.")
+def analyze(source: Path, kind: str, target: str | None, mapping: str | None, horizon: int,
+            out_dir: Path) -> None:
+    """Run the whole analytics pipeline on one CSV, offline."""
+    column_mapping = None
+    if mapping:
+        try:
+            column_mapping = json.loads(mapping)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--mapping") from None
+        if not isinstance(column_mapping, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--mapping")
+    from models.pipeline import analyze as analyze_source
+
+    try:
+        report, customers = analyze_source(source, kind=kind, target=target,
+                                           mapping=column_mapping, horizon=horizon,
+                                           progress=_progress_printer())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    customers.to_parquet(out_dir / "customers.parquet")
+    click.echo(f"Wrote {out_dir / 'report.json'} and {out_dir / 'customers.parquet'} "
+               f"({len(customers)} customers).")

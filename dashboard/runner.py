@@ -1,0 +1,320 @@
+"""`valuelens run`: the whole product on one machine, under one supervisor.
+
+The supervisor migrates the database, starts an embedded Redis unless `REDIS_URL` is
+given, creates the demo tenant on first start, then runs one Celery worker as a child
+process and the web server in-process (Flask's threaded server), plus the job reaper on
+a timer. Every child gets its own session (process group), so a Ctrl-C in the terminal
+reaches the supervisor alone: it stops the web server, then the worker with its pool, then
+Redis, and only then exits. Nothing is left running.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from dashboard.config import ConfigError, check_secret_key, load_config
+from dashboard.migrate import upgrade
+
+logger = logging.getLogger(__name__)
+
+WORKER_APP = "workers.entry"
+SECRET_KEY_FILE = "secret_key"
+REAPER_INTERVAL_SECONDS = 60
+WORKER_STOP_SECONDS = 20
+POLL_SECONDS = 0.5
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# A worker that dies this soon after starting is failing to boot, not crashing at random:
+# after a few of those in a row the supervisor gives up instead of looping forever.
+WORKER_BOOT_SECONDS = 15
+WORKER_BOOT_FAILURES = 3
+
+DEMO_SLUG = "demo"
+DEMO_USERS = (
+    ("admin@demo.example", "admin"),
+    ("analyst@demo.example", "analyst"),
+    ("viewer@demo.example", "viewer"),
+)
+
+
+def worker_command(concurrency: int) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", WORKER_APP, "worker",
+        "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", "INFO",
+    ]
+
+
+def local_secret_key(data_dir: Path) -> str:
+    """The secret key kept under DATA_DIR for local use, created (mode 0600) when missing."""
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Tighten a copy that was restored with looser permissions.
+        os.chmod(path, 0o600)
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+@dataclass(frozen=True)
+class Demo:
+    password: str
+    password_generated: bool
+    job_id: str
+
+
+def ensure_demo(data_dir: Path, password: str | None = None) -> Demo | None:
+    """Create the demo tenant, its three users and the job that loads its data.
+
+    Needs an application context with Redis bound (the job is enqueued). Returns None, and
+    changes nothing, when the tenant exists already. A given `password` that fails the
+    strength rule raises `WeakPassword` before anything is written.
+    """
+    from dashboard.accounts import WeakPassword, create_tenant, create_user
+    from dashboard.auth.passwords import password_problem
+    from dashboard.database import db
+    from dashboard.jobs import submit_job
+    from dashboard.schema import Tenant
+    from dashboard.store import store_for
+
+    session = db.session()
+    if session.scalars(select(Tenant.id).where(Tenant.slug == DEMO_SLUG)).first():
+        return None
+    generated = password is None
+    password = secrets.token_urlsafe(15) if generated else password
+    for email, _role in DEMO_USERS:
+        problem = password_problem(password, email)
+        if problem:
+            raise WeakPassword(f"VALUELENS_DEMO_PASSWORD is refused: {problem}")
+    tenant = create_tenant(session, DEMO_SLUG, "Demo company")
+    users = [create_user(session, tenant, email, password, role) for email, role in DEMO_USERS]
+    job = submit_job(store_for(tenant.id), users[0], "demo")
+    return Demo(password, generated, job.id)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def browser_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+class Supervisor:
+    """Owns the child processes of `valuelens run` and tears all of them down on exit."""
+
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.stop = threading.Event()
+        self.redis = None
+        self.worker: subprocess.Popen | None = None
+        self.worker_started = 0.0
+        self.server = None
+        self.web_thread: threading.Thread | None = None
+        self.reaper_thread: threading.Thread | None = None
+
+    @staticmethod
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+
+    @staticmethod
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        return 1
+
+    def run(self) -> int:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, lambda *_: self.stop.set())
+        try:
+            return self._serve()
+        finally:
+            # A second Ctrl-C must not interrupt the teardown halfway and orphan a child.
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_IGN)
+            self._shutdown()
+
+    def _serve(self) -> int:
+        from dashboard import create_app
+        from dashboard.accounts import AccountError
+        from dashboard.redis_server import EmbeddedRedis
+
+        settings = self.settings
+        data_dir = Path(settings["DATA_DIR"])
+        data_dir.mkdir(parents=True, exist_ok=True)
+        overrides: dict = {}
+        if not settings["SECRET_KEY"]:
+            overrides["SECRET_KEY"] = local_secret_key(data_dir)
+            self.say(f"Using the local secret key in {data_dir / SECRET_KEY_FILE} "
+                     "(set SECRET_KEY to use your own).")
+        check_secret_key({**settings, **overrides})
+        host, port = settings["HOST"], settings["PORT"]
+        if is_loopback(host):
+            overrides["SESSION_COOKIE_SECURE"] = False
+            self.say(f"Serving plain HTTP on {host}: secure-only session cookies are off.")
+        elif settings["SESSION_COOKIE_SECURE"]:
+            self.say(f"Serving plain HTTP on {host}: browsers will only log in through an "
+                     "HTTPS proxy in front (or set SESSION_COOKIE_SECURE=false).")
+        if not settings["REDIS_URL"]:
+            self.redis = EmbeddedRedis(data_dir / "redis")
+        overrides["REDIS_URL"] = settings["REDIS_URL"] or self.redis.url
+
+        upgrade(settings["DATABASE_URL"])
+        self.say("Database is at the latest schema.")
+        app = create_app(overrides)
+        # Listen before starting any child, so a busy port fails fast and leaves nothing
+        # (werkzeug prints the reason and exits with status 1).
+        self.server = make_server(host, port, app, threaded=True)
+        if self.redis is not None:
+            try:
+                self.redis.start()
+            except RuntimeError as exc:
+                return self.fail(str(exc))
+            self.say(f"Started the embedded Redis at {self.redis.url} "
+                     f"(append-only file in {self.redis.directory}).")
+        with app.app_context():
+            try:
+                demo = ensure_demo(data_dir, settings["DEMO_PASSWORD"] or None)
+            except AccountError as exc:
+                return self.fail(str(exc))
+        if self.stop.is_set():
+            return 0
+
+        env = {**os.environ, **{key: str(app.config[key]) for key in
+                                ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY")}}
+        env.pop("VALUELENS_DEMO_PASSWORD", None)
+        self._start_worker(env)
+        self.web_thread = self._start_thread("web", self.server.serve_forever)
+        self.reaper_thread = self._start_thread("reaper", lambda: self._reap_periodically(app))
+        self._print_banner(browser_url(host, port), demo)
+        return self._watch(env)
+
+    def _start_worker(self, env: dict) -> None:
+        self.worker = subprocess.Popen(
+            worker_command(concurrency=1), env=env, start_new_session=True
+        )
+        self.worker_started = time.monotonic()
+
+    @staticmethod
+    def _start_thread(name: str, target) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _reap_periodically(self, app) -> None:
+        from workers.reaper import reap
+
+        while not self.stop.wait(REAPER_INTERVAL_SECONDS):
+            try:
+                with app.app_context():
+                    reap()
+            except Exception:
+                # A busy database or a Redis hiccup must not stop the product; try next tick.
+                logger.exception("the job reaper failed; retrying in %s s",
+                                 REAPER_INTERVAL_SECONDS)
+
+    def _print_banner(self, url: str, demo: Demo | None) -> None:
+        self.say()
+        self.say(f"ValueLens is running at {url}  (Ctrl-C stops everything)")
+        self.say('Demo logins (tenant "demo"):')
+        for email, role in DEMO_USERS:
+            self.say(f"  {email:<24} {role}")
+        if demo is None:
+            self.say("  password: the one shown on first start (`valuelens reset-password "
+                     f"--email {DEMO_USERS[0][0]}` sets a new one)")
+        elif demo.password_generated:
+            self.say(f"  password: {demo.password}   (shown only this once)")
+        else:
+            self.say("  password: the value of VALUELENS_DEMO_PASSWORD")
+        if demo is not None:
+            self.say("The demo data is loading as a background job; it shows in the job list.")
+        self.say()
+
+    def _watch(self, env: dict) -> int:
+        boot_failures = 0
+        while not self.stop.wait(POLL_SECONDS):
+            if self.redis is not None and self.redis.process.poll() is not None:
+                return self.fail("the embedded Redis exited; stopping")
+            if not self.web_thread.is_alive():
+                return self.fail("the web server stopped; stopping")
+            code = self.worker.poll()
+            if code is None:
+                continue
+            quick = time.monotonic() - self.worker_started < WORKER_BOOT_SECONDS
+            boot_failures = boot_failures + 1 if quick else 0
+            if boot_failures >= WORKER_BOOT_FAILURES:
+                return self.fail(f"the worker keeps exiting (last exit status {code}); stopping")
+            print(f"The worker exited with status {code}; restarting it.", file=sys.stderr,
+                  flush=True)
+            self._kill_group(self.worker)
+            self._start_worker(env)
+        return 0
+
+    def _shutdown(self) -> None:
+        from dashboard.database import db
+
+        self.stop.set()
+        if self.server is not None:
+            if self.web_thread is not None:
+                self.server.shutdown()
+            self.server.server_close()
+        if self.worker is not None:
+            self._stop_worker()
+        if self.redis is not None:
+            self.redis.stop()
+        for thread in (self.web_thread, self.reaper_thread):
+            if thread is not None:
+                thread.join(timeout=5)
+        db.dispose()
+
+    def _stop_worker(self) -> None:
+        # SIGTERM asks Celery for a warm shutdown (finish or hand back the current task);
+        # tasks are acknowledged late, so one killed after the timeout is redelivered.
+        if self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                print("The worker did not stop in time; killing it.", file=sys.stderr, flush=True)
+        self._kill_group(self.worker)
+
+    @staticmethod
+    def _kill_group(process: subprocess.Popen) -> None:
+        """Kill whatever is left of the child's process group (the prefork pool)."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def run() -> int:
+    """Entry point of `valuelens run`; returns the exit status."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return Supervisor(load_config()).run()
+    except (ConfigError, OSError) as exc:
+        return Supervisor.fail(str(exc))
