@@ -1,0 +1,124 @@
+"""The jobs service: create, enqueue, cancel and describe background jobs.
+
+A job is a row first and a Celery message second: `submit_job` commits the row, then
+enqueues the task `jobs.<kind>` with the job id as its only argument (tasks take ids and
+re-load everything). Role rules for *starting* a kind belong to the caller (uploading needs
+an analyst, retraining an admin); cancelling is the same for every kind and lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import redis
+from celery.utils import uuid
+from kombu.exceptions import OperationalError
+from sqlalchemy import update
+
+from dashboard.auth.roles import Forbidden, ensure_role, has_role
+from dashboard.schema import FINISHED_JOB_STATES, Job, new_id, utcnow
+from dashboard.store import TenantStore
+from workers.celery_app import broker_connection, celery, job_task_name
+
+logger = logging.getLogger(__name__)
+
+BROKER_ERRORS = (OperationalError, redis.RedisError, OSError)
+
+
+class UnknownJobKind(ValueError):
+    """No task is registered for this kind of job."""
+
+
+class JobNotCancellable(RuntimeError):
+    """The job has already finished (HTTP 409)."""
+
+
+class QueueUnavailable(RuntimeError):
+    """The job could not be handed to Redis; it was marked failed (HTTP 503)."""
+
+
+def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) -> Job:
+    """Create the job row of `kind` for `user` (None for system jobs) and enqueue it."""
+    task_name = job_task_name(kind)
+    if task_name not in celery.tasks:
+        raise UnknownJobKind(f"unknown job kind {kind!r}")
+    job = store.add(Job(
+        id=new_id(), user_id=getattr(user, "id", None), kind=kind, params=dict(params or {}),
+        status="queued", progress=0.0, message="Waiting for a worker", task_id=uuid(),
+    ))
+    store.commit()
+    try:
+        with broker_connection() as connection:
+            # The outcome lives in the job row, so no Celery result is stored or awaited.
+            celery.send_task(task_name, args=[job.id], task_id=job.task_id, ignore_result=True,
+                             connection=connection)
+    except BROKER_ERRORS as exc:
+        logger.error("job %s could not be queued: %s", job.id, exc)
+        job.status = "failed"
+        job.error = "The job could not be queued because the task queue is unavailable"
+        job.finished_at = utcnow()
+        store.commit()
+        raise QueueUnavailable("the task queue is unavailable; try again shortly") from exc
+    return job
+
+
+def cancel_job(store: TenantStore, user, job_id: str) -> Job:
+    """Cancel a queued or running job: analysts their own, admins any of the tenant."""
+    ensure_role(user, "analyst")
+    job = store.get(Job, job_id)
+    if job.user_id != user.id and not has_role(user, "admin"):
+        raise Forbidden("analysts may cancel only their own jobs")
+    was_running = job.status == "running"
+    # Conditional, so a job finishing at this very moment is not reported as cancelled.
+    changed = store.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status.not_in(FINISHED_JOB_STATES))
+        .values(status="cancelled", message="Cancelled", finished_at=utcnow())
+    ).rowcount
+    store.commit()
+    store.session.refresh(job)
+    if not changed:
+        raise JobNotCancellable(f"the job has already {_past(job.status)}")
+    _revoke(job.task_id, terminate=was_running)
+    return job
+
+
+def _past(status: str) -> str:
+    return {"succeeded": "succeeded", "failed": "failed"}.get(status, "been cancelled")
+
+
+def _revoke(task_id: str | None, terminate: bool) -> None:
+    # The row is already cancelled: a worker that misses this broadcast still stops the
+    # job at its next progress update, and never starts a cancelled job.
+    if not task_id:
+        return
+    try:
+        with broker_connection() as connection:
+            celery.control.revoke(task_id, terminate=terminate, signal="SIGTERM",
+                                  connection=connection)
+    except BROKER_ERRORS as exc:
+        logger.warning("could not broadcast the revoke of task %s: %s", task_id, exc)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def job_to_dict(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": round(job.progress or 0.0, 1),
+        "message": job.message,
+        "error": job.error,
+        "params": job.params or {},
+        "result": job.result,
+        "user_id": job.user_id,
+        "attempts": job.attempts,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "heartbeat_at": _iso(job.heartbeat_at),
+    }
