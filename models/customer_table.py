@@ -1,0 +1,219 @@
+"""Customer-table mode: regression of one column of a customer table on the others.
+
+``run_customer_table`` evaluates gradient-boosted trees against a mean baseline with
+k-fold cross-validation (shuffled, seeded), then fits the trees on every row and explains
+them with tree SHAP (in the target's own units, space "value").
+
+Leakage guard: a numeric feature whose absolute Pearson *or* Spearman correlation with the
+target is at least 0.95 is almost certainly derived from it (a total next to its
+average, a score computed from it); such features are listed in ``leakage`` and, unless
+``exclude_leaky=False``, left out of the model.
+
+Features default to every other column except identifiers (``customer_id``, ``user_id``,
+``id`` and ``*_id``) and text columns with more than ``MAX_CATEGORIES`` distinct values.
+Without a target, the first of :data:`DEFAULT_TARGETS` present is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from models.backtest import MAX_CATEGORIES
+from models.backtest_boosting import BoostedModel, split_rows
+from models.explain import Explanation, global_importance
+
+LEAKAGE_THRESHOLD = 0.95
+DEFAULT_TARGETS = ("purchase_amount", "clv", "lifetime_value", "total_spend", "revenue", "spend")
+_ID_COLUMNS = ("customer_id", "user_id", "id")
+
+
+class TableRegressor(BoostedModel):
+    """XGBoost regression (squared error) with early stopping on a validation part."""
+
+    kind = "xgboost_table"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("learning_rate", 0.05)
+        super().__init__(**kwargs)
+
+    def fit(self, X: pd.DataFrame, y):
+        self._learn_schema(X)
+        data = self.prepare(X)
+        target = np.asarray(y, dtype=float)
+        rows = self._sample(len(data))
+        shares = (1 - self.validation_share, self.validation_share)
+        fit_rows, valid_rows = (
+            rows[part] for part in split_rows(len(rows), shares, self.random_state)
+        )
+        self.booster_ = self._train(
+            data, target, {"objective": "reg:squarederror"}, fit_rows, valid_rows
+        )
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.margin(X)
+
+    def explain(self, X: pd.DataFrame) -> Explanation:
+        contributions, base = self.tree_contributions(X)
+        return Explanation(
+            base, contributions, "value", pd.Series(self.predict(X), index=X.index, name="output")
+        )
+
+
+@dataclass
+class CustomerTableResult:
+    target: str
+    features: list[str]
+    leakage: list[dict]
+    excluded: list[str]
+    cross_validation: dict
+    predictions: pd.Series
+    model: TableRegressor
+    explanation: Explanation
+    notes: list[str]
+
+    def to_dict(self) -> dict:
+        importance = global_importance(self.explanation)
+        return {
+            "target": self.target,
+            "features": list(self.features),
+            "leakage": self.leakage,
+            "excluded": list(self.excluded),
+            "cross_validation": self.cross_validation,
+            "global_importance": {str(k): float(v) for k, v in importance.items()},
+            "notes": list(self.notes),
+        }
+
+
+def _is_identifier(name: str) -> bool:
+    lowered = str(name).lower()
+    return lowered in _ID_COLUMNS or lowered.endswith("_id")
+
+
+def _choose_target(frame: pd.DataFrame, target: str | None) -> str:
+    if target is not None:
+        if target not in frame.columns:
+            raise ValueError(f"target column {target!r} is not in the table")
+        if frame[target].dtype.kind not in "biuf":
+            raise ValueError(f"target column {target!r} is not numeric")
+        return target
+    lowered = {str(c).lower(): c for c in frame.columns}
+    for name in DEFAULT_TARGETS:
+        if name in lowered and frame[lowered[name]].dtype.kind in "biuf":
+            return lowered[name]
+    raise ValueError("choose a numeric target column; none of the usual names was found")
+
+
+def _feature_table(frame: pd.DataFrame, target: str, features) -> pd.DataFrame:
+    names = (
+        list(features)
+        if features is not None
+        else [c for c in frame.columns if c != target and not _is_identifier(c)]
+    )
+    columns = {}
+    for name in names:
+        values = frame[name]
+        if values.dtype.kind in "biuf":
+            columns[name] = values.astype(float)
+        elif values.dtype.kind == "M":
+            continue
+        else:
+            text = values.astype("string")
+            if text.nunique() <= MAX_CATEGORIES:
+                columns[name] = text.astype("category")
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def leakage_report(
+    X: pd.DataFrame, y: np.ndarray, threshold: float = LEAKAGE_THRESHOLD
+) -> list[dict]:
+    """Numeric features with |Pearson| or |Spearman| correlation to ``y`` ≥ threshold."""
+    flagged = []
+    for name in X.columns:
+        if isinstance(X[name].dtype, pd.CategoricalDtype):
+            continue
+        values = X[name].to_numpy(dtype=float)
+        present = np.isfinite(values) & np.isfinite(y)
+        if present.sum() < 3 or np.ptp(values[present]) == 0 or np.ptp(y[present]) == 0:
+            continue
+        pearson = float(np.corrcoef(values[present], y[present])[0, 1])
+        spearman = float(spearmanr(values[present], y[present]).statistic)
+        if max(abs(pearson), abs(spearman)) >= threshold:
+            flagged.append({"feature": str(name), "pearson": pearson, "spearman": spearman})
+    return flagged
+
+
+def _scores(actual: np.ndarray, predicted: np.ndarray) -> dict:
+    residual = predicted - actual
+    variance = np.sum((actual - actual.mean()) ** 2)
+    return {
+        "r2": float(1 - np.sum(residual**2) / variance) if variance > 0 else None,
+        "rmse": float(np.sqrt(np.mean(residual**2))),
+        "mae": float(np.mean(np.abs(residual))),
+    }
+
+
+def _summary(folds: list[dict]) -> dict:
+    mean = {}
+    for key in ("r2", "rmse", "mae"):
+        values = [f[key] for f in folds if f[key] is not None]
+        mean[key] = float(np.mean(values)) if values else None
+    return {"folds": folds, "mean": mean}
+
+
+def run_customer_table(
+    frame: pd.DataFrame,
+    target: str | None = None,
+    features=None,
+    random_state: int = 0,
+    folds: int = 5,
+    exclude_leaky: bool = True,
+    boosting: dict | None = None,
+) -> CustomerTableResult:
+    """Cross-validated regression of ``target`` with the leakage guard and SHAP."""
+    target = _choose_target(frame, target)
+    notes = []
+    known = frame[target].notna().to_numpy()
+    if not known.all():
+        notes.append(f"{int((~known).sum())} rows without a {target} value were left out.")
+    table = frame.loc[known]
+    y = table[target].to_numpy(dtype=float)
+    X = _feature_table(table, target, features)
+    identifier = next((c for c in table.columns if str(c).lower() in _ID_COLUMNS[:2]), None)
+    if identifier is not None and table[identifier].is_unique:
+        X.index = pd.Index(table[identifier].to_numpy(), name=identifier)
+    leakage = leakage_report(X, y)
+    excluded = [item["feature"] for item in leakage] if exclude_leaky else []
+    X = X.drop(columns=excluded)
+    if X.shape[1] == 0:
+        raise ValueError("no usable feature columns are left")
+    if len(X) < 2 * folds:
+        raise ValueError(f"{folds}-fold cross-validation needs at least {2 * folds} rows")
+    settings = {"random_state": random_state, **(boosting or {})}
+
+    out_of_fold = np.empty(len(y))
+    model_folds, baseline_folds = [], []
+    for k, test_rows in enumerate(split_rows(len(y), (1 / folds,) * folds, random_state)):
+        train_rows = np.setdiff1d(np.arange(len(y)), test_rows)
+        model = TableRegressor(**settings).fit(X.iloc[train_rows], y[train_rows])
+        out_of_fold[test_rows] = model.predict(X.iloc[test_rows])
+        baseline = np.full(len(test_rows), y[train_rows].mean())
+        model_folds.append({"fold": k + 1, **_scores(y[test_rows], out_of_fold[test_rows])})
+        baseline_folds.append({"fold": k + 1, **_scores(y[test_rows], baseline)})
+
+    final = TableRegressor(**settings).fit(X, y)
+    return CustomerTableResult(
+        target=str(target),
+        features=list(final.feature_names_),
+        leakage=leakage,
+        excluded=excluded,
+        cross_validation={"model": _summary(model_folds), "baseline": _summary(baseline_folds)},
+        predictions=pd.Series(out_of_fold, index=X.index, name=f"{target}_cv_prediction"),
+        model=final,
+        explanation=final.explain(X),
+        notes=notes,
+    )

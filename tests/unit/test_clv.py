@@ -1,0 +1,148 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.backtest import BacktestData
+from models.clv import CANDIDATES, backtest_windows, run_clv
+from models.features import future_spend, purchased_between
+from models.metrics import regression_metrics
+from models.synthetic import generate_customers, generate_transactions
+
+CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "CDNOW_sample.txt"
+SMALL_TREES = {"n_estimators": 60, "max_depth": 3, "early_stopping_rounds": 10}
+
+
+def load_cdnow() -> pd.DataFrame:
+    raw = pd.read_csv(
+        CDNOW,
+        sep=r"\s+",
+        header=None,
+        names=["master", "sample", "date", "cds", "amount"],
+        dtype={"master": str, "date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["master"],
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def cdnow_result():
+    if not CDNOW.exists():
+        pytest.skip("shared reference data not available")
+    return run_clv(load_cdnow(), horizon=180)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    transactions = generate_transactions(2000, seed=8, start="2021-01-01", end="2023-12-31")
+    attributes = generate_customers(2000, seed=8).set_index("customer_id")
+    return transactions, attributes
+
+
+def test_cdnow_report_lists_every_candidate_and_a_sound_champion(cdnow_result):
+    result = cdnow_result
+    metric_names = set(regression_metrics([0.0, 1.0, 2.0], [0.0, 1.0, 3.0]))
+    assert set(result.backtest) == set(CANDIDATES)
+    for metrics in result.backtest.values():
+        assert set(metrics) == metric_names
+        assert all(metrics[name] is not None for name in metric_names)
+    champion = result.backtest[result.champion]
+    assert champion["normalized_gini"] >= result.backtest["btyd"]["normalized_gini"]
+    assert 0.8 <= champion["total_ratio"] <= 1.2
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_cdnow_windows_and_final_scores(cdnow_result):
+    result = cdnow_result
+    assert result.windows["test_target"] == ["1998-01-02", "1998-07-01"]
+    assert result.windows["train_target"] == ["1997-07-06", "1998-01-02"]
+    transactions = load_cdnow()
+    buyers = transactions.loc[transactions["amount"] > 0, "customer_id"].unique()
+    assert sorted(result.predictions.index) == sorted(buyers)
+    assert result.predictions.notna().all() and (result.predictions >= 0).all()
+    assert result.notes == []
+    explanation = result.explanation
+    assert list(explanation.contributions.index) == list(result.predictions.index)
+
+
+def test_backtest_windows_count_back_from_the_day_after_the_last_date():
+    windows = backtest_windows(pd.Timestamp("2024-12-31 18:30"), 90)
+    assert windows.end == pd.Timestamp("2025-01-01")
+    assert windows.test_cutoff == pd.Timestamp("2024-10-03")
+    assert windows.train_cutoff == pd.Timestamp("2024-07-05")
+
+
+def test_targets_match_the_feature_module_definitions(synthetic):
+    transactions, _ = synthetic
+    data = BacktestData(transactions, horizon=180)
+    cutoff = data.windows.test_cutoff
+    index = data.features(cutoff).index
+    end = cutoff + pd.Timedelta(days=180)
+    spend = future_spend(transactions, cutoff, end).reindex(index, fill_value=0.0)
+    np.testing.assert_allclose(data.spend_target(cutoff, index), spend.to_numpy())
+    bought = purchased_between(transactions, cutoff, end).reindex(index, fill_value=False)
+    np.testing.assert_array_equal(data.churn_target(cutoff, index), 1 - bought.to_numpy(dtype=int))
+    past = future_spend(transactions, cutoff - pd.Timedelta(days=180), cutoff).reindex(
+        index, fill_value=0.0
+    )
+    np.testing.assert_allclose(data.features(cutoff)["spend_last_horizon"], past.to_numpy())
+
+
+def test_test_window_predictions_never_see_the_test_target(synthetic):
+    transactions, attributes = synthetic
+    data = BacktestData(transactions, horizon=180, attributes=attributes)
+    first = run_clv(transactions, attributes=attributes, data=data, boosting=SMALL_TREES)
+    in_test_target = transactions["date"] >= data.windows.test_cutoff
+    changed = transactions.assign(
+        amount=transactions["amount"].where(~in_test_target, transactions["amount"] * 3)
+    )
+    second = run_clv(changed, horizon=180, attributes=attributes, boosting=SMALL_TREES)
+    for name in CANDIDATES:
+        before, after = first.backtest[name], second.backtest[name]
+        assert after["total_predicted"] == pytest.approx(before["total_predicted"], rel=1e-9)
+        assert after["total_actual"] == pytest.approx(3 * before["total_actual"], rel=1e-9)
+
+
+def test_synthetic_run_scores_everyone_and_beats_the_baseline(synthetic):
+    transactions, attributes = synthetic
+    steps = []
+    result = run_clv(
+        transactions,
+        attributes=attributes,
+        boosting=SMALL_TREES,
+        progress=lambda percent, message: steps.append(percent),
+    )
+    assert steps == sorted(steps) and steps
+    assert result.predictions.index.equals(
+        pd.Index(sorted(transactions["customer_id"].unique()), name="customer_id")
+    )
+    gini = {name: m["normalized_gini"] for name, m in result.backtest.items()}
+    assert gini["btyd"] > gini["past_spend"]
+    assert gini["xgboost"] > gini["past_spend"]
+    assert set(result.feature_names) <= set(result.explanation.contributions.columns)
+
+
+def test_short_history_shortens_the_horizon_and_says_so(synthetic):
+    transactions, _ = synthetic
+    recent = transactions[transactions["date"] >= "2023-06-01"]
+    result = run_clv(recent, horizon=180, boosting=SMALL_TREES)
+    assert result.horizon < 180 and result.windows["horizon_days"] == result.horizon
+    assert "180-day" in result.notes[0]
+    assert set(result.backtest) == set(CANDIDATES)
+
+
+def test_too_short_history_gives_unvalidated_btyd_scores(synthetic):
+    transactions, _ = synthetic
+    recent = transactions[transactions["date"] >= "2023-11-01"]
+    result = run_clv(recent, horizon=180)
+    assert result.backtest == {}
+    assert result.champion == "btyd"
+    assert "too few" in result.notes[0]
+    assert np.isfinite(result.predictions).all()

@@ -1,0 +1,138 @@
+"""The offline pipeline on the real CDNOW sample and on a generated customer table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from models.ingest import IngestError
+from models.pipeline import analyze
+
+CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "CDNOW_sample.txt"
+CLV_METRICS = {"spearman", "normalized_gini", "top_decile_capture", "total_ratio", "rmse", "mae",
+               "r2", "deciles"}
+CHURN_METRICS = {"roc_auc", "pr_auc", "brier", "precision", "recall", "f1", "threshold",
+                 "lift_at_10", "reliability"}
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    updates = []
+    report, customers = analyze(CDNOW, horizon=180, progress=lambda p, m: updates.append((p, m)))
+    return report, customers, updates
+
+
+def test_cdnow_report_lists_every_candidate_with_every_metric(cdnow):
+    report, _, _ = cdnow
+    clv, churn = report["models"]["clv"], report["models"]["churn"]
+    assert {"past_spend", "btyd", "xgboost"} <= set(clv["backtest"])
+    assert {"recency", "xgboost"} <= set(churn["backtest"])
+    for metrics in clv["backtest"].values():
+        assert CLV_METRICS <= set(metrics)
+    for metrics in churn["backtest"].values():
+        assert CHURN_METRICS <= set(metrics)
+    assert clv["champion"] in clv["backtest"] and churn["champion"] in churn["backtest"]
+    json.dumps(report)  # the report is served as JSON later: it must serialise as it is
+
+
+def test_cdnow_clv_champion_is_honest_and_calibrated(cdnow):
+    report, _, _ = cdnow
+    clv = report["models"]["clv"]
+    champion = clv["backtest"][clv["champion"]]
+    assert champion["normalized_gini"] >= clv["backtest"]["btyd"]["normalized_gini"]
+    assert 0.8 <= champion["total_ratio"] <= 1.2
+    assert clv["windows"]["test_features_before"] < clv["windows"]["final_features_before"]
+
+
+def test_cdnow_customer_table_has_scores_segments_and_explanations(cdnow):
+    report, customers, _ = cdnow
+    assert customers["customer_id"].is_unique
+    assert len(customers) == report["data"]["customers"]
+    for column in ("rfm_segment", "cluster", "persona", "clv", "churn_probability"):
+        assert customers[column].notna().all(), column
+    assert customers["churn_probability"].between(0, 1).all()
+    assert (customers["clv"] >= 0).all()
+    assert any(c.startswith("shap_clv__") for c in customers.columns)
+    assert any(c.startswith("shap_churn__") for c in customers.columns)
+    assert report["segmentation"]["k"] == customers["cluster"].nunique()
+    assert sum(report["rfm"]["segments"].values()) == len(customers)
+
+
+def test_cdnow_timings_and_progress_cover_every_stage(cdnow):
+    report, _, updates = cdnow
+    assert set(report["timings"]) == {"read", "features", "rfm", "segmentation", "clv", "churn",
+                                      "assemble"}
+    percents = [p for p, _ in updates]
+    assert percents == sorted(percents) and percents[-1] == 100
+
+
+def _customer_table(n=600, seed=3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10.8, 0.4, n)
+    loyalty = rng.uniform(0, 10, n)
+    amount = 0.01 * income + 40 * loyalty + rng.normal(0, 50, n)
+    return pd.DataFrame({
+        "user_id": [f"U{i:04d}" for i in range(n)],
+        "age": rng.integers(18, 80, n),
+        "annual_income": income.round(2),
+        "purchase_amount": amount.round(2),
+        "loyalty_score": loyalty.round(2),
+        "region": rng.choice(["North", "South", "East", "West"], n),
+        "purchase_frequency": rng.integers(1, 30, n),
+        "amount_copy": (amount * 1.0001).round(2),
+    })
+
+
+def test_customer_table_mode_regresses_target_and_excludes_leaky_features():
+    csv = _customer_table().to_csv(index=False).encode()
+    report, customers = analyze(csv, kind="customers", target="purchase_amount")
+    assert report["kind"] == "customers"
+    assert [item["feature"] for item in report["leakage"]] == ["amount_copy"]
+    assert "amount_copy" not in report["regression"]["features"]
+    assert report["regression"]["cross_validation"]
+    assert "predicted_purchase_amount" in customers.columns
+    assert customers["cluster"].notna().all()
+
+
+def test_rejected_file_raises_with_the_reason():
+    with pytest.raises(IngestError, match="required"):
+        analyze(b"name,colour\nA,red\nB,blue\n")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"kind": "orders"}, "kind must be one of"),
+    ({"horizon": 0}, "horizon"),
+])
+def test_bad_arguments_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        analyze(b"customer_id,date,amount\nA,2020-01-01,1\n", **kwargs)
+
+
+def test_analyze_command_writes_report_and_customers(tmp_path):
+    from dashboard.cli import main
+
+    source = tmp_path / "table.csv"
+    _customer_table(n=300).to_csv(source, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", str(source), "--kind", "customers",
+                                       "--target", "purchase_amount", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["regression"]["target"] == "purchase_amount"
+    assert len(pd.read_parquet(out / "customers.parquet")) == 300
+
+
+def test_analyze_command_explains_a_rejected_file(tmp_path):
+    from dashboard.cli import main
+
+    source = tmp_path / "bad.csv"
+    source.write_text("name,colour\nA,red\n")
+    result = CliRunner().invoke(main, ["analyze", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "required" in result.output
+    assert not (tmp_path / "out").exists()
