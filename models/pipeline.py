@@ -83,11 +83,26 @@ def analyze(source, kind: str = "transactions", target: str | None = None,
     return report, customers
 
 
+def analyze_transactions(transactions: pd.DataFrame, horizon: int = 180,
+                         progress: Progress | None = None, random_state: int = 0
+                         ) -> tuple[dict, pd.DataFrame]:
+    """The pipeline on a frame already in the canonical transaction layout (generated
+    demo data, a stored dataset version): everything after reading and validation."""
+    stages = _Stages(TRANSACTION_STAGES, progress or _silent)
+    report, customers = _transactions_report(transactions, None, horizon, random_state, stages)
+    stages.progress(100, "Analysis complete")
+    return report, customers
+
+
 def _analyze_transactions(source, mapping, horizon, progress, random_state, max_invalid_share):
     stages = _Stages(TRANSACTION_STAGES, progress)
     with stages.stage("read", "Reading and validating the file"):
         ingested = read_transactions(source, mapping=mapping, max_invalid_share=max_invalid_share)
-    transactions = ingested.frame
+    return _transactions_report(ingested.frame, ingested.report.to_dict(), horizon,
+                                random_state, stages)
+
+
+def _transactions_report(transactions, validation, horizon, random_state, stages):
     with stages.stage("features", "Building customer features"):
         data = BacktestData(transactions, horizon)
         features = data.features(data.end)
@@ -112,7 +127,7 @@ def _analyze_transactions(source, mapping, horizon, progress, random_state, max_
         customers.index.name = "customer_id"
     report = {
         "kind": "transactions",
-        "validation": ingested.report.to_dict(),
+        "validation": validation,
         "timings": stages.timings,
         "data": {
             "customers": int(len(customers)),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -27,7 +30,7 @@ def _wait_until_running(api, job_id: str) -> dict:
     return wait_for(running, f"job {job_id} to report progress")
 
 
-def test_demo_job_runs_in_a_worker_and_writes_transactions(celery_worker, app, api_as,
+def test_demo_job_runs_in_a_worker_and_analyses_synthetic_data(celery_worker, app, api_as,
                                                             make_user):
     analyst = make_user(role="analyst")
     api = api_as(analyst)
@@ -47,6 +50,13 @@ def test_demo_job_runs_in_a_worker_and_writes_transactions(celery_worker, app, a
     data = pd.read_parquet(f"{app.config['DATA_DIR']}/tenants/{analyst.tenant_id}/demo/transactions.parquet")
     assert done["result"]["rows"] == len(data) > 0
     assert data["customer_id"].nunique() == 150
+    demo_dir = f"{app.config['DATA_DIR']}/tenants/{analyst.tenant_id}/demo"
+    scored = pd.read_parquet(f"{demo_dir}/customers.parquet")
+    assert done["result"]["scored_customers"] == len(scored) > 0
+    assert scored["clv"].notna().all() and scored["churn_probability"].between(0, 1).all()
+    report = json.loads(Path(demo_dir, "report.json").read_text())
+    assert report["models"]["clv"]["horizon"] == done["result"]["horizon_days"] == 180
+    assert report["models"]["clv"]["champion"] == done["result"]["clv_champion"]
 
 
 def test_a_failing_job_ends_failed_with_a_readable_error(celery_worker, app, api_as, make_user):

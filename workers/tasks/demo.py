@@ -1,13 +1,19 @@
-"""`demo` jobs: synthetic transactions for a tenant, written as Parquet in its data dir.
+"""`demo` jobs: synthetic transactions for a tenant, analysed end to end.
 
-The job proves the whole round trip (API → Redis → worker → store → job row) and gives a
-fresh tenant something to look at.
+The job generates transactions from a known buy-till-you-die process, runs the whole
+analysis on them (features, RFM, segments, CLV and churn backtests, champions, scores and
+explanations) with the tenant's horizon, and writes the data, the report and the scored
+customers into the tenant's data dir. It proves the round trip (API → Redis → worker →
+store → job row) and gives a fresh tenant something to look at.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
+from models.pipeline import analyze_transactions
 from models.synthetic import generate_transactions
 from workers.celery_app import celery, job_task_name
 from workers.progress import JobContext, JobError, run_job
@@ -15,6 +21,8 @@ from workers.progress import JobContext, JobError, run_job
 MAX_DEMO_CUSTOMERS = 500_000
 DEFAULT_DEMO_CUSTOMERS = 2_000
 DEMO_TRANSACTIONS = ("demo", "transactions.parquet")
+DEMO_REPORT = ("demo", "report.json")
+DEMO_CUSTOMERS = ("demo", "customers.parquet")
 
 
 def demo_params(raw: dict | None) -> dict:
@@ -34,21 +42,41 @@ def demo_params(raw: dict | None) -> dict:
     return {"customers": customers, "seed": seed}
 
 
+def _replace(target: Path, write) -> None:
+    """Write through a temporary name, then swap: readers never see a half-written file."""
+    partial = target.with_name(target.name + ".partial")
+    write(partial)
+    os.replace(partial, target)
+
+
 def prepare_demo(context: JobContext) -> dict:
     try:
         params = demo_params(context.params)
     except ValueError as exc:
         raise JobError(str(exc)) from None
-    context.progress(5, f"Generating transactions for {params['customers']:,} customers")
+    context.progress(2, f"Generating transactions for {params['customers']:,} customers")
     frame = generate_transactions(params["customers"], seed=params["seed"])
-    context.progress(60, f"Writing {len(frame):,} transactions")
-    target = context.store.path(*DEMO_TRANSACTIONS)
-    partial = target.with_name(target.name + ".partial")
-    frame.to_parquet(partial, index=False)
-    # Readers never see a half-written file: the new one replaces the old in one step.
-    os.replace(partial, target)
-    context.progress(95, f"Wrote {len(frame):,} transactions")
-    return {"path": "/".join(DEMO_TRANSACTIONS), "rows": len(frame), **params}
+    context.progress(10, f"Writing {len(frame):,} transactions")
+    _replace(context.store.path(*DEMO_TRANSACTIONS),
+             lambda path: frame.to_parquet(path, index=False))
+
+    horizon = context.store.tenant.horizon_days
+    report, customers = analyze_transactions(frame, horizon=horizon,
+                                             progress=context.scaled(15, 95))
+    _replace(context.store.path(*DEMO_CUSTOMERS),
+             lambda path: customers.to_parquet(path, index=False))
+    _replace(context.store.path(*DEMO_REPORT),
+             lambda path: path.write_text(json.dumps(report, default=str)))
+    models = report["models"]
+    return {
+        "path": "/".join(DEMO_TRANSACTIONS),
+        "rows": len(frame),
+        "scored_customers": len(customers),
+        "horizon_days": horizon,
+        "clv_champion": models["clv"]["champion"],
+        "churn_champion": models["churn"]["champion"],
+        **params,
+    }
 
 
 @celery.task(name=job_task_name("demo"))
