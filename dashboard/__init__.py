@@ -24,9 +24,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(server)
 
-    from dashboard import api, auth, health, redis_conn, web
+    from dashboard import api, auth, hardening, health, redis_conn, web
     from workers.celery_app import init_celery
 
+    hardening.init_app(server)
     redis_conn.init_app(server)
     init_celery(server)
     auth.init_app(server)

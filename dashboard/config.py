@@ -83,6 +83,7 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", env.get("WORKER_CONCURRENCY"), 2, 1),
         # Only `valuelens run` reads it, when it creates the demo tenant on first start.
         "DEMO_PASSWORD": env.get("VALUELENS_DEMO_PASSWORD", ""),
+        "PROXY_HOPS": _int("PROXY_HOPS", env.get("PROXY_HOPS"), 0, 0),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", env.get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB, 1),
         "DEBUG": _bool(env.get("VALUELENS_DEBUG"), False),
         "TESTING": False,

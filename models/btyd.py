@@ -50,21 +50,25 @@ class _BaseFitter:
             penalty = self.penalizer * np.sum(log_params**2)
             return nll / n + penalty, grad / n + 2.0 * self.penalizer * log_params
 
-        result = optimize.minimize(
-            objective, initial, jac=True, method="L-BFGS-B",
-            options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
-        )
+        # The line search may probe parameters where the likelihood overflows; those
+        # steps are rejected by the optimiser, so the floating-point warnings are noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = optimize.minimize(
+                objective, initial, jac=True, method="L-BFGS-B",
+                options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14},
+            )
         if not np.all(np.isfinite(result.x)):
             raise ValueError(f"{type(self).__name__} did not converge: {result.message}")
         log_params = result.x
         params = dict(zip(self._param_names, np.exp(log_params), strict=True))
         params[self._scaled_param] *= scale
         self.params_ = {name: float(value) for name, value in params.items()}
-        self.log_likelihood_ = float(-self._nll_and_grad(log_params, data)[0] + ll_shift)
         self.n_customers_ = int(n)
         self.converged_ = bool(result.success)
-        self._log_se = self._log_standard_errors(objective, log_params, n)
-        self.summary_ = self._make_summary()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.log_likelihood_ = float(-self._nll_and_grad(log_params, data)[0] + ll_shift)
+            self._log_se = self._log_standard_errors(objective, log_params, n)
+            self.summary_ = self._make_summary()
         return self
 
     @staticmethod

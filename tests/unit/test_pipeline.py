@@ -136,3 +136,27 @@ def test_analyze_command_explains_a_rejected_file(tmp_path):
     assert result.exit_code != 0
     assert "required" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _short_history(days: int) -> bytes:
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 80, n).astype(str),
+        "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, days, n), unit="D"),
+        "amount": rng.gamma(2, 20, n).round(2),
+    })
+    return frame.to_csv(index=False).encode()
+
+
+def test_short_history_shortens_the_horizon_and_says_so():
+    report, customers = analyze(_short_history(200), horizon=180)
+    clv = report["models"]["clv"]
+    assert clv["horizon"] < 180
+    assert any("200 days" in note for note in clv["notes"])
+    assert customers["clv"].notna().all()
+
+
+def test_a_single_day_of_data_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="too little history"):
+        analyze(_short_history(1))
