@@ -19,6 +19,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/model_size.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check dashboard workers models tests bench

@@ -289,10 +289,12 @@ def _progress_printer():
 @click.option("--mapping", help='Column mapping as JSON, e.g. \'{"customer_id": "Client"}\'.')
 @click.option("--horizon", type=click.IntRange(min=1), default=180, show_default=True,
               help="CLV and churn horizon in days.")
+@click.option("--attributes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A customer table whose columns join the features (transactions only).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Directory for report.json and customers.parquet.")
 def analyze(source: Path, kind: str, target: str | None, mapping: str | None, horizon: int,
-            out_dir: Path) -> None:
+            attributes: Path | None, out_dir: Path) -> None:
     """Run the whole analytics pipeline on one CSV, offline."""
     column_mapping = None
     if mapping:
@@ -307,6 +309,7 @@ def analyze(source: Path, kind: str, target: str | None, mapping: str | None, ho
     try:
         report, customers = analyze_source(source, kind=kind, target=target,
                                            mapping=column_mapping, horizon=horizon,
+                                           attributes=attributes,
                                            progress=_progress_printer())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

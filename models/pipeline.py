@@ -61,9 +61,12 @@ class _Stages:
 
 def analyze(source, kind: str = "transactions", target: str | None = None,
             mapping: dict | None = None, horizon: int = 180, progress: Progress | None = None,
-            random_state: int = 0, max_invalid_share: float = 0.05
+            random_state: int = 0, max_invalid_share: float = 0.05, attributes=None
             ) -> tuple[dict, pd.DataFrame]:
     """Run the whole pipeline on one CSV (path, bytes or binary file object).
+
+    `attributes` is an optional customer table (same kinds of source) whose columns join
+    the transaction features, so the tree models can learn from them.
 
     Raises `models.ingest.IngestError` for a file that is rejected, and ValueError for
     arguments that cannot work (unknown kind, a horizon below one day).
@@ -78,7 +81,7 @@ def analyze(source, kind: str = "transactions", target: str | None = None,
                                            max_invalid_share)
     else:
         report, customers = _analyze_transactions(source, mapping, horizon, progress,
-                                                  random_state, max_invalid_share)
+                                                  random_state, max_invalid_share, attributes)
     progress(100, "Analysis complete")
     return report, customers
 
@@ -89,22 +92,30 @@ def analyze_transactions(transactions: pd.DataFrame, horizon: int = 180,
     """The pipeline on a frame already in the canonical transaction layout (generated
     demo data, a stored dataset version): everything after reading and validation."""
     stages = _Stages(TRANSACTION_STAGES, progress or _silent)
-    report, customers = _transactions_report(transactions, None, horizon, random_state, stages)
+    report, customers = _transactions_report(transactions, None, None, horizon, random_state,
+                                             stages)
     stages.progress(100, "Analysis complete")
     return report, customers
 
 
-def _analyze_transactions(source, mapping, horizon, progress, random_state, max_invalid_share):
+def _analyze_transactions(source, mapping, horizon, progress, random_state, max_invalid_share,
+                          attributes_source):
     stages = _Stages(TRANSACTION_STAGES, progress)
     with stages.stage("read", "Reading and validating the file"):
         ingested = read_transactions(source, mapping=mapping, max_invalid_share=max_invalid_share)
-    return _transactions_report(ingested.frame, ingested.report.to_dict(), horizon,
-                                random_state, stages)
+        validation = ingested.report.to_dict()
+        attributes = None
+        if attributes_source is not None:
+            table = read_customers(attributes_source, max_invalid_share=max_invalid_share)
+            attributes = table.frame.set_index("customer_id")
+            validation["attributes"] = table.report.to_dict()
+    return _transactions_report(ingested.frame, validation, attributes, horizon, random_state,
+                                stages)
 
 
-def _transactions_report(transactions, validation, horizon, random_state, stages):
+def _transactions_report(transactions, validation, attributes, horizon, random_state, stages):
     with stages.stage("features", "Building customer features"):
-        data = BacktestData(transactions, horizon)
+        data = BacktestData(transactions, horizon, attributes)
         features = data.features(data.end)
     with stages.stage("rfm", "Scoring RFM segments"):
         rfm = rfm_segments(features)

@@ -160,3 +160,20 @@ def test_short_history_shortens_the_horizon_and_says_so():
 def test_a_single_day_of_data_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="too little history"):
         analyze(_short_history(1))
+
+
+def test_customer_attributes_join_the_features_the_models_learn_from(tmp_path):
+    from dashboard.cli import main
+    from models.synthetic import generate_customers, generate_transactions
+
+    transactions, attributes = tmp_path / "tx.csv", tmp_path / "customers.csv"
+    generate_transactions(400, seed=5).to_csv(transactions, index=False)
+    generate_customers(400, seed=5).to_csv(attributes, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", str(transactions), "--attributes",
+                                       str(attributes), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["validation"]["attributes"]["rows_accepted"] == 400
+    customers = pd.read_parquet(out / "customers.parquet")
+    assert {"age", "annual_income", "signup_channel"} <= set(customers.columns)
