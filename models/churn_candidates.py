@@ -61,7 +61,21 @@ def _probabilities(log_odds: np.ndarray) -> np.ndarray:
     return np.column_stack([1 - churn, churn])
 
 
-class RecencyModel:
+class _FewInputLogOdds:
+    """Churn models with a closed-form log-odds over a few inputs: probabilities from
+    ``decision_function`` and exact Shapley values against the reference customer."""
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return _probabilities(self.decision_function(X))
+
+    def explain(self, X: pd.DataFrame) -> Explanation:
+        inputs = X[self.feature_names_]
+        base, contributions = exact_shapley(self.decision_function, inputs, self.reference_)
+        output = pd.Series(self.decision_function(inputs), index=X.index, name="output")
+        return Explanation(base, contributions, "log-odds", output)
+
+
+class RecencyModel(_FewInputLogOdds):
     kind = "recency"
 
     def fit(self, X: pd.DataFrame, y):
@@ -76,15 +90,6 @@ class RecencyModel:
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         return self.intercept_ + self.slope_ * np.log1p(self._days(X))
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return _probabilities(self.decision_function(X))
-
-    def explain(self, X: pd.DataFrame) -> Explanation:
-        inputs = X[self.feature_names_]
-        base, contributions = exact_shapley(self.decision_function, inputs, self.reference_)
-        output = pd.Series(self.decision_function(inputs), index=X.index, name="output")
-        return Explanation(base, contributions, "log-odds", output)
 
     def to_dict(self) -> dict:
         return {
@@ -102,7 +107,7 @@ class RecencyModel:
         return model
 
 
-class BtydChurnModel:
+class BtydChurnModel(_FewInputLogOdds):
     """Churn as seen by BG/NBD; ``fit`` fits the BTYD model unless one is given."""
 
     kind = "btyd_churn"
@@ -120,15 +125,6 @@ class BtydChurnModel:
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         histories = X[self.feature_names_].assign(monetary_value=0.0)
         return self.btyd_.churn_log_odds(histories)
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return _probabilities(self.decision_function(X))
-
-    def explain(self, X: pd.DataFrame) -> Explanation:
-        inputs = X[self.feature_names_]
-        base, contributions = exact_shapley(self.decision_function, inputs, self.reference_)
-        output = pd.Series(self.decision_function(inputs), index=X.index, name="output")
-        return Explanation(base, contributions, "log-odds", output)
 
     def to_dict(self) -> dict:
         return {"horizon": self.horizon, "btyd": self.btyd_.to_dict()}
