@@ -223,7 +223,7 @@ def delete_tenant(slug: str, yes: bool) -> None:
 @main.command()
 def demo() -> None:
     """Create the demo tenant, its users and the job that loads its data."""
-    from dashboard.runner import DEMO_USERS, ensure_demo
+    from dashboard.demo import DEMO_USERS, ensure_demo
 
     settings = _settings()
     if not settings["REDIS_URL"]:
@@ -232,7 +232,7 @@ def demo() -> None:
             "(`valuelens run` creates the demo by itself on first start)"
         )
     with _admin_session() as (_session, app):
-        created = ensure_demo(Path(app.config["DATA_DIR"]), settings["DEMO_PASSWORD"] or None)
+        created = ensure_demo(settings["DEMO_PASSWORD"] or None)
     if created is None:
         click.echo("The demo tenant exists already; nothing to do.")
         return

@@ -19,13 +19,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from dashboard.config import ConfigError, check_secret_key, load_config
+from dashboard.demo import DEMO_USERS, Demo, ensure_demo
 from dashboard.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -40,14 +39,6 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # after a few of those in a row the supervisor gives up instead of looping forever.
 WORKER_BOOT_SECONDS = 15
 WORKER_BOOT_FAILURES = 3
-
-DEMO_SLUG = "demo"
-DEMO_USERS = (
-    ("admin@demo.example", "admin"),
-    ("analyst@demo.example", "analyst"),
-    ("viewer@demo.example", "viewer"),
-)
-
 
 def worker_command(concurrency: int) -> list[str]:
     return [
@@ -69,42 +60,6 @@ def local_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
-
-
-@dataclass(frozen=True)
-class Demo:
-    password: str
-    password_generated: bool
-    job_id: str
-
-
-def ensure_demo(data_dir: Path, password: str | None = None) -> Demo | None:
-    """Create the demo tenant, its three users and the job that loads its data.
-
-    Needs an application context with Redis bound (the job is enqueued). Returns None, and
-    changes nothing, when the tenant exists already. A given `password` that fails the
-    strength rule raises `WeakPassword` before anything is written.
-    """
-    from dashboard.accounts import WeakPassword, create_tenant, create_user
-    from dashboard.auth.passwords import password_problem
-    from dashboard.database import db
-    from dashboard.jobs import submit_job
-    from dashboard.schema import Tenant
-    from dashboard.store import store_for
-
-    session = db.session()
-    if session.scalars(select(Tenant.id).where(Tenant.slug == DEMO_SLUG)).first():
-        return None
-    generated = password is None
-    password = secrets.token_urlsafe(15) if generated else password
-    for email, _role in DEMO_USERS:
-        problem = password_problem(password, email)
-        if problem:
-            raise WeakPassword(f"VALUELENS_DEMO_PASSWORD is refused: {problem}")
-    tenant = create_tenant(session, DEMO_SLUG, "Demo company")
-    users = [create_user(session, tenant, email, password, role) for email, role in DEMO_USERS]
-    job = submit_job(store_for(tenant.id), users[0], "demo")
-    return Demo(password, generated, job.id)
 
 
 def is_loopback(host: str) -> bool:
@@ -196,7 +151,7 @@ class Supervisor:
                      f"(append-only file in {self.redis.directory}).")
         with app.app_context():
             try:
-                demo = ensure_demo(data_dir, settings["DEMO_PASSWORD"] or None)
+                demo = ensure_demo(settings["DEMO_PASSWORD"] or None)
             except AccountError as exc:
                 return self.fail(str(exc))
         if self.stop.is_set():
