@@ -250,14 +250,22 @@ def demo() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="CSV file to write.")
-def generate_data(customers: int, seed: int, out_path: Path) -> None:
+@click.option("--attributes-out", "attributes_path",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the customers' attributes (age, income, ...) to this CSV.")
+def generate_data(customers: int, seed: int, out_path: Path, attributes_path: Path | None
+                  ) -> None:
     """Write a synthetic transactions CSV (for trying the product)."""
-    from models.synthetic import generate_transactions, write_csv
+    from models.synthetic import generate_customers, generate_transactions, write_csv
 
     frame = generate_transactions(customers, seed=seed)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     write_csv(frame, out_path)
     click.echo(f"Wrote {len(frame)} transactions of {customers} customers to {out_path}.")
+    if attributes_path is not None:
+        attributes_path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(generate_customers(customers, seed=seed), attributes_path)
+        click.echo(f"Wrote the attributes of {customers} customers to {attributes_path}.")
 
 
 def _progress_printer():

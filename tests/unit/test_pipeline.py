@@ -164,11 +164,12 @@ def test_a_single_day_of_data_is_refused_with_the_reason():
 
 def test_customer_attributes_join_the_features_the_models_learn_from(tmp_path):
     from dashboard.cli import main
-    from models.synthetic import generate_customers, generate_transactions
 
     transactions, attributes = tmp_path / "tx.csv", tmp_path / "customers.csv"
-    generate_transactions(400, seed=5).to_csv(transactions, index=False)
-    generate_customers(400, seed=5).to_csv(attributes, index=False)
+    generated = CliRunner().invoke(main, ["generate-data", "--customers", "400", "--seed", "5",
+                                          "--out", str(transactions),
+                                          "--attributes-out", str(attributes)])
+    assert generated.exit_code == 0, generated.output
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["analyze", str(transactions), "--attributes",
                                        str(attributes), "--out", str(out)])
