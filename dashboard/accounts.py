@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dashboard import audit
 from dashboard.auth.passwords import hash_password, password_problem
 from dashboard.auth.tokens import new_token
-from dashboard.schema import ROLES, ApiToken, Tenant, User
+from dashboard.schema import ROLES, ApiToken, Tenant, User, utcnow
 from dashboard.store import TenantStore
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
@@ -55,6 +55,10 @@ class InvalidRole(AccountError):
 
 
 class UnknownUser(AccountError):
+    pass
+
+
+class UnknownToken(AccountError):
     pass
 
 
@@ -177,6 +181,24 @@ def create_token(session: Session, email: str, name: str) -> tuple[ApiToken, str
                             token_id=token.id, name=name, prefix=prefix))
     session.commit()
     return token, plain
+
+
+def revoke_tokens(session: Session, email: str, name: str) -> int:
+    """Revoke the user's active tokens called `name`; they stop working at once."""
+    user = get_user(session, email)
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == name,
+                               ApiToken.revoked_at.is_(None))
+    ).all()
+    if not tokens:
+        raise UnknownToken(f"{user.email} has no active token named {name!r}")
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        session.add(audit.event("token_revoked", tenant_id=user.tenant_id, user_id=user.id,
+                                token_id=token.id, name=name, prefix=token.prefix))
+    session.commit()
+    return len(tokens)
 
 
 def delete_tenant(session: Session, slug: str, data_dir: str | Path) -> None:

@@ -191,6 +191,18 @@ def create_token(email: str, name: str) -> None:
     click.echo(plain)
 
 
+@main.command("revoke-token")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--name", required=True, help="The name the token was created with.")
+def revoke_token(email: str, name: str) -> None:
+    """Revoke a user's API tokens of that name; they stop working at once."""
+    with _admin_session() as (session, _app):
+        from dashboard import accounts
+
+        count = accounts.revoke_tokens(session, email, name)
+    click.echo(f"Revoked {count} token{'s' if count != 1 else ''} named {name!r} of {email}.")
+
+
 @main.command("reset-password")
 @click.option("--email", required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")

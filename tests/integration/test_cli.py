@@ -101,6 +101,22 @@ def test_create_token_prints_the_token_alone_on_the_last_line_and_it_works(cli, 
     assert answer.get_json()["jobs"] == []
 
 
+def test_revoke_token_stops_the_token_at_once(cli, acme, client):
+    created = cli("create-token", "--email", "ada@acme.example", "--name", "nightly export")
+    token = created.stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/jobs", headers=headers).status_code == 200
+
+    result = cli("revoke-token", "--email", "ada@acme.example", "--name", "nightly export")
+
+    assert result.exit_code == 0, result.output
+    assert "Revoked 1 token named 'nightly export'" in result.stdout
+    assert client.get("/api/v1/jobs", headers=headers).status_code == 401
+    again = cli("revoke-token", "--email", "ada@acme.example", "--name", "nightly export")
+    assert again.exit_code == 1
+    assert "has no active token named 'nightly export'" in again.stderr
+
+
 def test_reset_password_replaces_the_password_and_ends_sessions(cli, acme):
     before = _user("ada@acme.example").session_version
     result = cli("reset-password", "--email", "ada@acme.example", "--password-stdin",
@@ -168,7 +184,9 @@ def test_refused_account_changes_exit_non_zero_with_the_reason(cli, acme, args, 
     (("create-tenant", "Not A Slug", "--name", "X"), "must be 2-63 characters"),
     (("create-token", "--email", "nobody@acme.example", "--name", "ci"), "no user"),
     (("delete-tenant", "nope", "--yes"), "no tenant with slug 'nope'"),
-], ids=["duplicate-tenant", "bad-slug", "token-unknown-user", "delete-unknown-tenant"])
+    (("revoke-token", "--email", "nobody@acme.example", "--name", "ci"), "no user"),
+], ids=["duplicate-tenant", "bad-slug", "token-unknown-user", "delete-unknown-tenant",
+        "revoke-unknown-user"])
 def test_other_refusals_exit_non_zero_with_the_reason(cli, acme, args, message):
     result = cli(*args)
     assert result.exit_code == 1
