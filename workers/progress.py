@@ -48,7 +48,8 @@ class JobCancelled(Exception):
 
 class JobContext:
     """What a task's work sees: the job's ids and parameters, its tenant store, and the
-    progress reporter."""
+    progress reporter. Work may set `summary`: the message the job shows once it has
+    succeeded (otherwise "Done")."""
 
     def __init__(self, job: Job, store: TenantStore) -> None:
         self.job_id = job.id
@@ -58,6 +59,7 @@ class JobContext:
         self.params = dict(job.params or {})
         self.store = store
         self.message = job.message
+        self.summary: str | None = None
 
     def progress(self, percent: float, message: str | None = None) -> None:
         """Report `percent` (0–100) done; also the heartbeat. Raises `JobCancelled`."""
@@ -165,7 +167,8 @@ def run_job(job_id: str, work: Work) -> str:
         db.session.rollback()
         _finish(job_id, status="failed", error=readable_error(exc))
     else:
-        _finish(job_id, status="succeeded", progress=100.0, message="Done", result=result)
+        _finish(job_id, status="succeeded", progress=100.0, message=context.summary or "Done",
+                result=result)
     return _status(job_id)
 
 

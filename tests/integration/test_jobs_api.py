@@ -44,7 +44,7 @@ def test_demo_job_runs_in_a_worker_and_analyses_synthetic_data(celery_worker, ap
     done = _wait_until_finished(api, job["id"])
     assert done["status"] == "succeeded", done["error"]
     assert done["progress"] == 100
-    assert done["message"] == "Done"
+    assert done["message"].startswith(f"Scored {done['result']['scored_customers']:,} customers")
     assert done["attempts"] == 1
     assert done["started_at"] and done["finished_at"]
     data = pd.read_parquet(f"{app.config['DATA_DIR']}/tenants/{analyst.tenant_id}/demo/transactions.parquet")

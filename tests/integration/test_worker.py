@@ -50,6 +50,7 @@ def test_a_job_runs_once_and_records_start_progress_and_result(app, make_user, m
     assert seen == [("running", 40.0, "Halfway", True)]
     assert (after.status, after.progress, after.result, after.attempts) == (
         "succeeded", 100.0, {"answer": 42}, 1)
+    assert after.message == "Done"
     assert after.finished_at >= after.started_at
 
 

@@ -68,6 +68,10 @@ def prepare_demo(context: JobContext) -> dict:
     _replace(context.store.path(*DEMO_REPORT),
              lambda path: path.write_text(json.dumps(report, default=str)))
     models = report["models"]
+    context.summary = (
+        f"Scored {len(customers):,} customers over {horizon} days; champions: "
+        f"{models['clv']['champion']} (CLV), {models['churn']['champion']} (churn)"
+    )
     return {
         "path": "/".join(DEMO_TRANSACTIONS),
         "rows": len(frame),
