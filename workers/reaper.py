@@ -5,7 +5,9 @@ a flushed queue) leaves it `queued` with no message to deliver. `reap()` fails b
 with a message the user can act on:
 
 * `running` jobs whose heartbeat is older than `REAPER_GRACE_SECONDS` and whose task no
-  worker holds (Celery `query_task` broadcast);
+  worker holds (Celery `query_task` broadcast) and whose message is not back in the queue
+  (a worker that crashed under `task_reject_on_worker_lost` puts it back for a
+  redelivery, which `workers.progress` counts and caps);
 * `queued` jobs older than the grace whose message is nowhere: not in the broker queue
   lists, not in the Redis transport's `unacked` hash, not held by a worker.
 
@@ -114,7 +116,9 @@ def reap(now: datetime | None = None) -> list[str]:
         logger.warning("the reaper cannot reach Redis (%s); no job was changed", exc)
         return []
 
-    lost_workers = [job_id for job_id, task_id in running if task_id not in at_workers]
+    lost_workers = [
+        job_id for job_id, task_id in running if task_id not in at_workers | in_queue
+    ]
     lost_messages = [
         job_id for job_id, task_id in queued
         if task_id not in in_queue and task_id not in unacked and task_id not in at_workers

@@ -69,6 +69,20 @@ def test_a_running_job_with_a_recent_heartbeat_is_left_alone(quiet_app, make_use
     assert job_row(job.id).status == "running"
 
 
+def test_a_running_job_whose_message_went_back_to_the_queue_waits_for_its_redelivery(
+        quiet_app, make_user, job_row):
+    from dashboard.database import db
+    from dashboard.schema import utcnow
+
+    # A crashed worker's task, requeued by reject_on_worker_lost: the row still says running.
+    job = _submit(make_user(role="analyst"))
+    job.status, job.attempts, job.heartbeat_at = "running", 1, utcnow()
+    db.session.commit()
+
+    assert reap(now=_later(quiet_app)) == []
+    assert job_row(job.id).status == "running"
+
+
 def test_a_queued_job_whose_message_was_deleted_from_redis_fails(quiet_app, make_user, job_row):
     from dashboard.redis_conn import get_redis
 
