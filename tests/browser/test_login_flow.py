@@ -54,3 +54,27 @@ def test_log_out_button_ends_the_session(browser, live_server, make_user, tenant
     wait.until(EC.url_contains("/login"))
     browser.get(f"{live_server}/")
     wait.until(EC.url_contains("/login"))
+
+
+def _add_job(user, **columns):
+    from dashboard.database import db
+    from dashboard.schema import Job
+
+    db.session.add(Job(tenant_id=user.tenant_id, user_id=user.id, kind="self_test", **columns))
+    db.session.commit()
+
+
+def test_job_list_shows_only_own_tenant_and_renders_text_not_html(browser, live_server,
+                                                                  make_user, tenant_a, tenant_b):
+    user = make_user(tenant_a, role="analyst")
+    hostile = '<img src=x onerror="document.title=\'owned\'">'
+    _add_job(user, status="failed", progress=40.0, error=hostile)
+    _add_job(make_user(tenant_b), status="running", progress=10.0, message="tenant B canary")
+
+    wait = sign_in(browser, live_server, user)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "jobs-table"), "failed"))
+    table = browser.find_element(By.ID, "jobs-table")
+    assert hostile in table.text
+    assert not table.find_elements(By.TAG_NAME, "img")
+    assert browser.title != "owned"
+    assert "tenant B canary" not in table.text
