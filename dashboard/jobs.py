@@ -51,8 +51,10 @@ def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) 
     try:
         with broker_connection() as connection:
             # The outcome lives in the job row, so no Celery result is stored or awaited.
+            # The time limits travel in the message: a worker applies the ones it receives.
             celery.send_task(task_name, args=[job.id], task_id=job.task_id, ignore_result=True,
-                             connection=connection)
+                             connection=connection, time_limit=celery.conf.task_time_limit,
+                             soft_time_limit=celery.conf.task_soft_time_limit)
     except BROKER_ERRORS as exc:
         logger.error("job %s could not be queued: %s", job.id, exc)
         job.status = "failed"

@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from billiard.exceptions import TimeLimitExceeded
 from celery import Celery, Task
 from celery.signals import worker_process_init
 
@@ -46,6 +47,16 @@ class FlaskTask(Task):
             raise RuntimeError("the Celery app is not bound: call init_celery(create_app())")
         with flask_app.app_context():
             return super().__call__(*args, **kwargs)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # A hard time limit kills the pool process mid-task; Celery then reports the
+        # failure here, in the worker's main process, and acknowledges the message. The
+        # job row would otherwise stay `running` until the reaper judged it.
+        if isinstance(exc, TimeLimitExceeded) and self.name.startswith(JOB_TASK_PREFIX) and args:
+            from workers.progress import fail_past_time_limit
+
+            with self.app.flask_app.app_context():
+                fail_past_time_limit(args[0], exc.args[0] if exc.args else None)
 
 
 celery = Celery("valuelens", task_cls=FlaskTask)

@@ -148,6 +148,13 @@ def _finish(job_id: str, **values) -> None:
     session.commit()
 
 
+def fail_past_time_limit(job_id: str, limit_seconds: float | None) -> None:
+    """Record that the worker stopped the job at its hard time limit."""
+    limit = f" of {limit_seconds:.0f} s" if limit_seconds else ""
+    _finish(job_id, status="failed",
+            error=f"The job ran past its time limit{limit} and was stopped")
+
+
 def run_job(job_id: str, work: Work) -> str:
     """Run `work(context)` for the job and record the outcome; returns the final status."""
     job = _start(job_id)

@@ -1,4 +1,5 @@
-"""A job kind for tests only: its work kills the worker process that runs it.
+"""Job kinds for tests only: one kills the worker process that runs it, one blocks
+past the worker's hard time limit.
 
 The worker under test imports this module with `--include`; the task is routed to its own
 queue so that only that worker (and never the test process's in-thread worker) takes it.
@@ -7,6 +8,10 @@ queue so that only that worker (and never the test process's in-thread worker) t
 from __future__ import annotations
 
 import os
+import threading
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
 
 from workers.celery_app import celery, job_task_name
 from workers.progress import run_job
@@ -21,3 +26,19 @@ def _kill_the_worker(context) -> None:
 @celery.task(name=job_task_name("crash_worker"), queue=CRASH_QUEUE)
 def crash_worker(job_id: str) -> str:
     return run_job(job_id, _kill_the_worker)
+
+
+def _block(context) -> None:
+    # Like native code that ignores Python signals: the soft limit cannot stop it, only the
+    # hard limit's kill can.
+    deadline = time.monotonic() + context.params.get("seconds", 60)
+    while time.monotonic() < deadline:
+        try:
+            threading.Event().wait(deadline - time.monotonic())
+        except SoftTimeLimitExceeded:
+            continue
+
+
+@celery.task(name=job_task_name("block_worker"), queue=CRASH_QUEUE)
+def block_worker(job_id: str) -> str:
+    return run_job(job_id, _block)

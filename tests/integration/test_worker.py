@@ -168,9 +168,15 @@ def test_a_missing_job_is_skipped(app):
 
 
 @pytest.fixture
-def crash_worker(app_config, tmp_path):
+def worker_settings():
+    """Extra environment for the `crash_worker` process (override in a test module)."""
+    return {}
+
+
+@pytest.fixture
+def crash_worker(app_config, tmp_path, worker_settings):
     """A real `celery -A workers.entry worker --pool prefork -c 1` process that also imports
-    the test-only crashing task and consumes only its queue."""
+    the test-only crashing tasks and consumes only their queue."""
     from tests.integration.crashing_tasks import CRASH_QUEUE
 
     env = {
@@ -179,6 +185,7 @@ def crash_worker(app_config, tmp_path):
         "REDIS_URL": app_config["REDIS_URL"],
         "DATA_DIR": app_config["DATA_DIR"],
         "SECRET_KEY": TEST_SECRET_KEY,
+        **worker_settings,
     }
     log = tmp_path / "worker.log"
     process = subprocess.Popen(
@@ -214,3 +221,28 @@ def test_a_task_that_kills_its_worker_is_delivered_three_times_then_fails(
     assert failed.error == "The job crashed its worker 3 times; it was not run again", (
         crash_worker.read_text())
     assert failed.attempts == MAX_DELIVERIES
+
+
+TIME_LIMITS = {"TASK_TIME_LIMIT": 3, "TASK_SOFT_TIME_LIMIT": 1}
+
+
+@pytest.mark.parametrize("worker_settings", [{key: str(value) for key, value in TIME_LIMITS.items()}])
+def test_a_job_past_the_hard_time_limit_fails_with_that_reason(
+        app_config, crash_worker, make_user, job_row):
+    """Real prefork worker process (hard limit 3 s); the job ignores the soft limit."""
+    from dashboard import create_app
+    from dashboard.jobs import submit_job
+    from dashboard.store import store_for
+    from tests.integration import crashing_tasks  # noqa: F401  (registers the job kind)
+
+    user = make_user(role="analyst")
+    # The limits travel in the task message, so the sender is configured like the worker.
+    with create_app({**app_config, **TIME_LIMITS}).app_context():
+        job = submit_job(store_for(user.tenant_id), user, "block_worker", {"seconds": 60})
+
+    failed = wait_for(lambda: (row := job_row(job.id)).status == "failed" and row,
+                      "the blocked job to fail", timeout=60, interval=0.2)
+
+    assert failed.error == "The job ran past its time limit of 3 s and was stopped", (
+        crash_worker.read_text())
+    assert failed.attempts == 1
