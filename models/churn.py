@@ -23,9 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.backtest import BacktestData, choose_champion, no_progress
+from models.backtest import (
+    BacktestData,
+    BacktestResult,
+    choose_champion,
+    no_progress,
+    score_champion,
+)
 from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
-from models.explain import Explanation, global_importance
 from models.metrics import best_f1_threshold, classification_metrics
 
 __all__ = ["ChurnResult", "run_churn"]
@@ -40,34 +45,14 @@ CHAMPION_RULE = (
 
 
 @dataclass
-class ChurnResult:
-    horizon: int
-    windows: dict
-    backtest: dict[str, dict]
-    champion: str
-    champion_rule: str
-    notes: list[str]
-    predictions: pd.Series
+class ChurnResult(BacktestResult):
+    """Churn run result; ``predictions`` is P(no purchase in the next H days) and
+    ``threshold`` the cut that maximised F1 where the champion was fitted."""
+
     threshold: float
-    model: object
-    explanation: Explanation
-    feature_names: list[str]
 
     def to_dict(self) -> dict:
-        """The JSON-safe part of the result (no per-customer values)."""
-        importance = global_importance(self.explanation)
-        return {
-            "horizon": self.horizon,
-            "windows": self.windows,
-            "backtest": self.backtest,
-            "champion": self.champion,
-            "champion_rule": self.champion_rule,
-            "threshold": self.threshold,
-            "notes": list(self.notes),
-            "feature_names": list(self.feature_names),
-            "explanation_space": self.explanation.space,
-            "global_importance": {str(k): float(v) for k, v in importance.items()},
-        }
+        return {**super().to_dict(), "threshold": self.threshold}
 
 
 def _churn_probability(model, X: pd.DataFrame) -> np.ndarray:
@@ -152,21 +137,9 @@ def _unvalidated(data: BacktestData) -> ChurnResult:
 
 
 def _result(data, backtest, champion, rule, notes, model, threshold, final) -> ChurnResult:
-    windows = data.windows.to_dict() if data.windows else {"horizon_days": data.horizon}
-    inputs = final[model.feature_names_]
-    probability = pd.Series(
-        _churn_probability(model, inputs), index=final.index, name="churn_probability"
-    )
     return ChurnResult(
-        horizon=data.horizon,
-        windows=windows,
-        backtest=backtest,
-        champion=champion,
-        champion_rule=rule,
-        notes=notes,
-        predictions=probability,
+        backtest=backtest, champion=champion, champion_rule=rule, notes=notes,
         threshold=float(threshold),
-        model=model,
-        explanation=model.explain(inputs),
-        feature_names=list(model.feature_names_),
+        **score_champion(data, model, final, lambda inputs: _churn_probability(model, inputs),
+                         "churn_probability"),
     )

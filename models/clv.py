@@ -20,20 +20,18 @@ histories before L — and scores every customer with the features before L.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 
 from models.backtest import (
     BacktestData,
+    BacktestResult,
     backtest_windows,
     choose_champion,
     no_progress,
+    score_champion,
 )
 from models.clv_boosting import BoostedSpendModel
 from models.clv_candidates import PastSpendModel
-from models.explain import Explanation, global_importance
 from models.metrics import regression_metrics
 
 __all__ = ["ClvResult", "backtest_windows", "run_clv"]
@@ -50,33 +48,8 @@ CHAMPION_RULE = (
 )
 
 
-@dataclass
-class ClvResult:
-    horizon: int
-    windows: dict
-    backtest: dict[str, dict]
-    champion: str
-    champion_rule: str
-    notes: list[str]
-    predictions: pd.Series
-    model: object
-    explanation: Explanation | None
-    feature_names: list[str]
-
-    def to_dict(self) -> dict:
-        """The JSON-safe part of the result (no per-customer values)."""
-        importance = global_importance(self.explanation) if self.explanation else pd.Series()
-        return {
-            "horizon": self.horizon,
-            "windows": self.windows,
-            "backtest": self.backtest,
-            "champion": self.champion,
-            "champion_rule": self.champion_rule,
-            "notes": list(self.notes),
-            "feature_names": list(self.feature_names),
-            "explanation_space": self.explanation.space if self.explanation else None,
-            "global_importance": {str(k): float(v) for k, v in importance.items()},
-        }
+class ClvResult(BacktestResult):
+    """CLV run result; ``predictions`` is the expected spend in the next H days."""
 
 
 def _ratio_in_range(metrics: dict) -> bool:
@@ -165,20 +138,7 @@ def _unvalidated(data: BacktestData) -> ClvResult:
 
 
 def _result(data, backtest, champion, rule, notes, model, final) -> ClvResult:
-    windows = data.windows.to_dict() if data.windows else {"horizon_days": data.horizon}
-    inputs = final[model.feature_names_]
-    predictions = pd.Series(
-        np.asarray(model.predict(inputs), dtype=float), index=final.index, name="clv"
-    )
     return ClvResult(
-        horizon=data.horizon,
-        windows=windows,
-        backtest=backtest,
-        champion=champion,
-        champion_rule=rule,
-        notes=notes,
-        predictions=predictions,
-        model=model,
-        explanation=model.explain(inputs),
-        feature_names=list(model.feature_names_),
+        backtest=backtest, champion=champion, champion_rule=rule, notes=notes,
+        **score_champion(data, model, final, model.predict, "clv"),
     )

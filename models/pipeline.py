@@ -184,16 +184,12 @@ def _analyze_table(source, target, mapping, progress, random_state, max_invalid_
 
 
 def _contributions(prefix: str, explanation) -> pd.DataFrame:
-    if explanation is None:
-        return pd.DataFrame()
     return explanation.contributions.add_prefix(f"shap_{prefix}__")
 
 
 def _with_base(result) -> dict:
-    summary = result.to_dict()
-    if result.explanation is not None:
-        summary["explanation_base_value"] = float(result.explanation.base_value)
-    return summary
+    return {**result.to_dict(),
+            "explanation_base_value": float(result.explanation.base_value)}
 
 
 def _counts(values: pd.Series) -> dict[str, int]:

@@ -5,31 +5,19 @@ import pandas as pd
 import pytest
 
 from models.artifacts import data_fingerprint, load_model, read_metadata, save_model
-from models.backtest import BacktestData
 from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
 from models.clv_boosting import BoostedSpendModel
 from models.clv_candidates import PastSpendModel
 from models.customer_table import TableRegressor
-from models.synthetic import generate_customers, generate_transactions
+from tests.unit.backtest_window import cutoff_window
 
 SMALL_TREES = {"n_estimators": 30, "max_depth": 3, "early_stopping_rounds": 10}
 
 
 @pytest.fixture(scope="module")
 def window():
-    transactions = generate_transactions(1200, seed=5, start="2022-01-01", end="2023-12-31")
-    attributes = generate_customers(1200, seed=5).set_index("customer_id")
-    data = BacktestData(transactions, horizon=120, attributes=attributes)
-    cutoff = data.windows.test_cutoff
-    frame = data.features(cutoff)
-    return {
-        "transactions": transactions,
-        "X": frame,
-        "trees": frame[data.learnable_columns()],
-        "spend": data.spend_target(cutoff, frame.index),
-        "churn": data.churn_target(cutoff, frame.index),
-        "btyd": data.btyd(cutoff),
-    }
+    built = cutoff_window(1200, seed=5)
+    return {**built, "X": built["frame"]}
 
 
 def _fitted(name, w):

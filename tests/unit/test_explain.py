@@ -4,7 +4,6 @@ import pytest
 import xgboost as xgb
 from scipy import special
 
-from models.backtest import BacktestData
 from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
 from models.clv_boosting import BoostedSpendModel
 from models.clv_candidates import PastSpendModel
@@ -15,26 +14,15 @@ from models.explain import (
     global_importance,
     tree_contributions,
 )
-from models.synthetic import generate_customers, generate_transactions
+from tests.unit.backtest_window import cutoff_window
 
 SMALL_TREES = {"n_estimators": 40, "max_depth": 3, "early_stopping_rounds": 10}
 
 
 @pytest.fixture(scope="module")
 def window():
-    transactions = generate_transactions(1500, seed=3, start="2022-01-01", end="2023-12-31")
-    attributes = generate_customers(1500, seed=3).set_index("customer_id")
-    data = BacktestData(transactions, horizon=120, attributes=attributes)
-    cutoff = data.windows.test_cutoff
-    frame = data.features(cutoff)
-    return {
-        "data": data,
-        "frame": frame,
-        "columns": data.learnable_columns(),
-        "spend": data.spend_target(cutoff, frame.index),
-        "churn": data.churn_target(cutoff, frame.index),
-        "btyd": data.btyd(cutoff),
-    }
+    built = cutoff_window(1500, seed=3)
+    return built
 
 
 def _assert_adds_up(explanation: Explanation, expected_output, space: str):
