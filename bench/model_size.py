@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CDNOW = HERE.parent.parent / "shared" / "data" / "CDNOW_sample.txt"
+CDNOW = HERE.parent / "tests" / "data" / "CDNOW_sample.txt"
 LARGER = {"max_depth": 6, "n_estimators": 600, "max_train_rows": 10_000_000}
 TOLERANCE = 0.01
 

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,18 +6,17 @@ import pytest
 from scipy import special
 
 from models.btyd import BetaGeoFitter, GammaGammaFitter
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.reference import CDNOW_SUMMARY, CDNOW_SUMMARY_WITH_SPEND
 
 
 @pytest.fixture(scope="module")
 def cdnow():
-    return pd.read_csv(DATA / "cdnow_customers_summary.csv")
+    return pd.read_csv(CDNOW_SUMMARY)
 
 
 @pytest.fixture(scope="module")
 def cdnow_spend():
-    return pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
+    return pd.read_csv(CDNOW_SUMMARY_WITH_SPEND)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,32 +9,13 @@ from models.clv import CANDIDATES, backtest_windows, run_clv
 from models.features import future_spend, purchased_between
 from models.metrics import regression_metrics
 from models.synthetic import generate_customers, generate_transactions
+from tests.reference import load_cdnow
 
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "CDNOW_sample.txt"
 SMALL_TREES = {"n_estimators": 60, "max_depth": 3, "early_stopping_rounds": 10}
-
-
-def load_cdnow() -> pd.DataFrame:
-    raw = pd.read_csv(
-        CDNOW,
-        sep=r"\s+",
-        header=None,
-        names=["master", "sample", "date", "cds", "amount"],
-        dtype={"master": str, "date": str},
-    )
-    return pd.DataFrame(
-        {
-            "customer_id": raw["master"],
-            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
-            "amount": raw["amount"].astype(float),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def cdnow_result():
-    if not CDNOW.exists():
-        pytest.skip("shared reference data not available")
     return run_clv(load_cdnow(), horizon=180)
 
 

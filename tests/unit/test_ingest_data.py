@@ -1,17 +1,14 @@
 """The readers on real and on larger generated data."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from models.ingest import read_transactions
+from tests.reference import CDNOW_SAMPLE as CDNOW
 
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "CDNOW_sample.txt"
 
-
-@pytest.mark.skipif(not CDNOW.exists(), reason="shared reference data not available")
 def test_real_cdnow_sample_headerless_and_whitespace_separated():
     result = read_transactions(CDNOW)
     report, frame = result.report, result.frame

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,8 @@ from click.testing import CliRunner
 
 from models.ingest import IngestError
 from models.pipeline import analyze
+from tests.reference import CDNOW_SAMPLE as CDNOW
 
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "CDNOW_sample.txt"
 CLV_METRICS = {"spearman", "normalized_gini", "top_decile_capture", "total_ratio", "rmse", "mae",
                "r2", "deciles"}
 CHURN_METRICS = {"roc_auc", "pr_auc", "brier", "precision", "recall", "f1", "threshold",
