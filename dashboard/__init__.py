@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(server)
 
     from dashboard import api, auth, hardening, health, redis_conn, web
-    from workers.celery_app import init_celery
+    from dashboard.queue import init_celery
 
     hardening.init_app(server)
     redis_conn.init_app(server)

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.database import db
+from dashboard.queue import workers_answering
 from dashboard.redis_conn import get_redis
-from workers.celery_app import workers_answering
 
 logger = logging.getLogger(__name__)
 

@@ -11,19 +11,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import redis
 from celery.utils import uuid
-from kombu.exceptions import OperationalError
 from sqlalchemy import update
 
 from dashboard.auth.roles import Forbidden, ensure_role, has_role
+from dashboard.job_kinds import JOB_KINDS
+from dashboard.queue import BROKER_ERRORS, revoke_task, send_job_task
 from dashboard.schema import FINISHED_JOB_STATES, Job, new_id, utcnow
 from dashboard.store import TenantStore
-from workers.celery_app import broker_connection, celery, job_task_name
 
 logger = logging.getLogger(__name__)
-
-BROKER_ERRORS = (OperationalError, redis.RedisError, OSError)
 
 
 class UnknownJobKind(ValueError):
@@ -40,8 +37,7 @@ class QueueUnavailable(RuntimeError):
 
 def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) -> Job:
     """Create the job row of `kind` for `user` (None for system jobs) and enqueue it."""
-    task_name = job_task_name(kind)
-    if task_name not in celery.tasks:
+    if kind not in JOB_KINDS:
         raise UnknownJobKind(f"unknown job kind {kind!r}")
     job = store.add(Job(
         id=new_id(), user_id=getattr(user, "id", None), kind=kind, params=dict(params or {}),
@@ -49,12 +45,7 @@ def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) 
     ))
     store.commit()
     try:
-        with broker_connection() as connection:
-            # The outcome lives in the job row, so no Celery result is stored or awaited.
-            # The time limits travel in the message: a worker applies the ones it receives.
-            celery.send_task(task_name, args=[job.id], task_id=job.task_id, ignore_result=True,
-                             connection=connection, time_limit=celery.conf.task_time_limit,
-                             soft_time_limit=celery.conf.task_soft_time_limit)
+        send_job_task(kind, job.id, job.task_id)
     except BROKER_ERRORS as exc:
         logger.error("job %s could not be queued: %s", job.id, exc)
         job.status = "failed"
@@ -96,9 +87,7 @@ def _revoke(task_id: str | None, terminate: bool) -> None:
     if not task_id:
         return
     try:
-        with broker_connection() as connection:
-            celery.control.revoke(task_id, terminate=terminate, signal="SIGTERM",
-                                  connection=connection)
+        revoke_task(task_id, terminate)
     except BROKER_ERRORS as exc:
         logger.warning("could not broadcast the revoke of task %s: %s", task_id, exc)
 

@@ -179,7 +179,7 @@ class Supervisor:
         return thread
 
     def _reap_periodically(self, app) -> None:
-        from workers.reaper import reap
+        from dashboard.reaper import reap
 
         while not self.stop.wait(REAPER_INTERVAL_SECONDS):
             try:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from dashboard.api import bp, error_response, json_object, list_args
 from dashboard.auth.roles import ensure_role
+from dashboard.job_kinds import JOB_KINDS
 from dashboard.jobs import (
     JobNotCancellable,
     QueueUnavailable,
@@ -22,11 +23,9 @@ from dashboard.jobs import (
 )
 from dashboard.schema import JOB_STATES, Job
 from dashboard.store import current_store
-from workers.tasks.demo import demo_params
-from workers.tasks.maintenance import self_test_params
 
 # Kinds a client may start through POST /api/v1/jobs, each with its parameter validator.
-SUBMITTABLE_KINDS = {"demo": demo_params, "self_test": self_test_params}
+SUBMITTABLE_KINDS = {name: kind.validate for name, kind in JOB_KINDS.items() if kind.submittable}
 
 SORTABLE = {
     "created_at": Job.created_at,

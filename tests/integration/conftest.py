@@ -40,8 +40,9 @@ def celery_worker(database_url, redis_url, tmp_path_factory):
     from celery.contrib.testing.worker import start_worker
 
     from dashboard import create_app
-    from workers.celery_app import celery
+    from workers.celery_app import load_tasks
 
+    celery = load_tasks()
     create_app({
         "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url,
         "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path_factory.mktemp("worker-data")),

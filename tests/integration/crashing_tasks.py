@@ -13,17 +13,21 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from workers.celery_app import celery, job_task_name
+from dashboard.job_kinds import JobKind, no_params, register_job_kind
+from dashboard.queue import celery, job_task_name
+from workers.celery_app import FlaskTask
 from workers.progress import run_job
 
 CRASH_QUEUE = "valuelens-crash-tests"
+for _name in ("crash_worker", "block_worker"):
+    register_job_kind(JobKind(_name, no_params))
 
 
 def _kill_the_worker(context) -> None:
     os._exit(1)
 
 
-@celery.task(name=job_task_name("crash_worker"), queue=CRASH_QUEUE)
+@celery.task(base=FlaskTask, name=job_task_name("crash_worker"), queue=CRASH_QUEUE)
 def crash_worker(job_id: str) -> str:
     return run_job(job_id, _kill_the_worker)
 
@@ -39,6 +43,6 @@ def _block(context) -> None:
             continue
 
 
-@celery.task(name=job_task_name("block_worker"), queue=CRASH_QUEUE)
+@celery.task(base=FlaskTask, name=job_task_name("block_worker"), queue=CRASH_QUEUE)
 def block_worker(job_id: str) -> str:
     return run_job(job_id, _block)

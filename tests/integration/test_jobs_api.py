@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import wait_for
-from workers.celery_app import tasks_held_by_workers
+from dashboard.queue import tasks_held_by_workers
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +104,7 @@ def test_a_queued_job_cancelled_before_a_worker_takes_it_never_runs(celery_worke
     from dashboard.jobs import submit_job
     from dashboard.redis_conn import get_redis
     from dashboard.store import store_for
-    from workers.reaper import queued_task_ids, unacked_task_ids
+    from dashboard.reaper import queued_task_ids, unacked_task_ids
 
     analyst = make_user(role="analyst")
     api = api_as(analyst)

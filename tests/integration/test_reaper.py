@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.conftest import other_redis_db, wait_for
-from workers.reaper import MESSAGE_LOST, WORKER_LOST, reap
+from dashboard.reaper import MESSAGE_LOST, WORKER_LOST, reap
 
 pytestmark = pytest.mark.integration
 
@@ -158,8 +158,10 @@ def test_a_job_a_live_worker_is_running_is_not_reaped_even_with_a_stale_heartbea
 def test_the_periodic_reaper_task_runs_in_the_worker(celery_worker, app, make_user, make_job,
                                                      job_row):
     from dashboard.schema import utcnow
-    from workers.celery_app import celery
-    from workers.reaper import reap_jobs
+    from workers.celery_app import load_tasks
+    from workers.tasks.maintenance import reap_jobs
+
+    celery = load_tasks()
 
     stale = utcnow() - timedelta(seconds=app.config["REAPER_GRACE_SECONDS"] + 60)
     job = make_job(make_user(), status="running", task_id="gone", heartbeat_at=stale)

@@ -47,8 +47,9 @@ def test_broker_and_results_use_redis_url():
     assert settings["broker_url"] == settings["result_backend"] == "redis://redis.internal:6379/0"
 
 
-def test_binding_configures_the_app_registers_job_tasks_and_schedules_the_reaper():
-    from workers.celery_app import celery, init_celery
+def test_binding_configures_the_app_and_the_worker_side_registers_tasks_and_the_reaper():
+    from dashboard.queue import celery, init_celery
+    from workers.celery_app import load_tasks
 
     server = Flask(__name__)
     server.config.update(_config(REAPER_GRACE_SECONDS=120))
@@ -57,13 +58,25 @@ def test_binding_configures_the_app_registers_job_tasks_and_schedules_the_reaper
     assert celery.flask_app is server
     assert celery.conf.task_acks_late is True
     assert celery.conf.broker_url == "redis://redis.internal:6379/0"
+    assert load_tasks() is celery
     assert {"jobs.demo", "jobs.self_test", "workers.reaper.reap_jobs"} <= set(celery.tasks)
     assert celery.conf.beat_schedule["reap-lost-jobs"]["task"] == "workers.reaper.reap_jobs"
 
 
-def test_a_task_refuses_to_run_before_the_app_is_bound():
-    from workers.celery_app import celery
+def test_every_job_kind_has_a_worker_task():
+    from dashboard.job_kinds import JOB_KINDS
+    from dashboard.queue import job_task_name
+    from workers.celery_app import load_tasks
 
+    registered = set(load_tasks().tasks)
+
+    assert {job_task_name(kind) for kind in JOB_KINDS} <= registered
+
+
+def test_a_task_refuses_to_run_before_the_app_is_bound():
+    from workers.celery_app import load_tasks
+
+    celery = load_tasks()
     bound, celery.flask_app = celery.flask_app, None
     try:
         with pytest.raises(RuntimeError, match="not bound"):

@@ -13,33 +13,16 @@ import json
 import os
 from pathlib import Path
 
+from dashboard.job_kinds import demo_params
+from dashboard.queue import celery, job_task_name
 from models.pipeline import analyze_transactions
 from models.synthetic import generate_transactions
-from workers.celery_app import celery, job_task_name
+from workers.celery_app import FlaskTask
 from workers.progress import JobContext, JobError, run_job
 
-MAX_DEMO_CUSTOMERS = 500_000
-DEFAULT_DEMO_CUSTOMERS = 2_000
 DEMO_TRANSACTIONS = ("demo", "transactions.parquet")
 DEMO_REPORT = ("demo", "report.json")
 DEMO_CUSTOMERS = ("demo", "customers.parquet")
-
-
-def demo_params(raw: dict | None) -> dict:
-    """Validated parameters of a demo job; `ValueError` says what is wrong."""
-    raw = dict(raw or {})
-    unknown = sorted(set(raw) - {"customers", "seed"})
-    if unknown:
-        raise ValueError(f"unknown demo parameter(s): {', '.join(unknown)}")
-    customers = raw.get("customers", DEFAULT_DEMO_CUSTOMERS)
-    seed = raw.get("seed", 0)
-    if isinstance(customers, bool) or not isinstance(customers, int) or not (
-        1 <= customers <= MAX_DEMO_CUSTOMERS
-    ):
-        raise ValueError(f"customers must be a whole number from 1 to {MAX_DEMO_CUSTOMERS}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError("seed must be a whole number, 0 or more")
-    return {"customers": customers, "seed": seed}
 
 
 def _replace(target: Path, write) -> None:
@@ -83,6 +66,6 @@ def prepare_demo(context: JobContext) -> dict:
     }
 
 
-@celery.task(name=job_task_name("demo"))
+@celery.task(base=FlaskTask, name=job_task_name("demo"))
 def run_demo_job(job_id: str) -> str:
     return run_job(job_id, prepare_demo)

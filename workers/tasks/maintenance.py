@@ -1,4 +1,5 @@
-"""`self_test` jobs: a diagnostic job that counts down with progress updates.
+"""Platform tasks: the job reaper on Celery beat, and `self_test` jobs, a diagnostic job
+that counts down with progress updates.
 
 Operators use it to check that workers pick up jobs, report progress, stop promptly when
 cancelled and report failures (`fail: true` ends the countdown with an error).
@@ -8,32 +9,17 @@ from __future__ import annotations
 
 import time
 
-from workers.celery_app import celery, job_task_name
+from dashboard.job_kinds import self_test_params
+from dashboard.queue import celery, job_task_name
+from dashboard.reaper import reap
+from workers.celery_app import REAPER_TASK, FlaskTask
 from workers.progress import JobContext, JobError, run_job
 
-MAX_SELF_TEST_SECONDS = 3600
 TICK_SECONDS = 0.25
 
 
 class SelfTestFailure(RuntimeError):
     """The failure a self-test was asked to produce."""
-
-
-def self_test_params(raw: dict | None) -> dict:
-    """Validated parameters of a self-test job; `ValueError` says what is wrong."""
-    raw = dict(raw or {})
-    unknown = sorted(set(raw) - {"seconds", "fail"})
-    if unknown:
-        raise ValueError(f"unknown self_test parameter(s): {', '.join(unknown)}")
-    seconds = raw.get("seconds", 5)
-    fail = raw.get("fail", False)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
-        0 <= seconds <= MAX_SELF_TEST_SECONDS
-    ):
-        raise ValueError(f"seconds must be a number from 0 to {MAX_SELF_TEST_SECONDS}")
-    if not isinstance(fail, bool):
-        raise ValueError("fail must be true or false")
-    return {"seconds": seconds, "fail": fail}
 
 
 def count_down(context: JobContext) -> dict:
@@ -52,6 +38,11 @@ def count_down(context: JobContext) -> dict:
     return {"seconds": seconds}
 
 
-@celery.task(name=job_task_name("self_test"))
+@celery.task(base=FlaskTask, name=job_task_name("self_test"))
 def run_self_test_job(job_id: str) -> str:
     return run_job(job_id, count_down)
+
+
+@celery.task(base=FlaskTask, name=REAPER_TASK)
+def reap_jobs() -> list[str]:
+    return reap()

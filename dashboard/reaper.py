@@ -16,7 +16,8 @@ message moving on during the check is still seen once. When Redis cannot be reac
 reaper changes nothing: it cannot tell a lost message from an unreachable one.
 
 `reap()` runs in-process (`valuelens run` calls it on a timer) and as the periodic beat
-task `workers.reaper.reap_jobs`; both need the Flask app context.
+task `workers.reaper.reap_jobs` (defined in `workers.tasks.maintenance`); both need the
+Flask app context.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from kombu.exceptions import OperationalError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 from sqlalchemy import func, select, update
 
+from dashboard.queue import celery, tasks_held_by_workers
 from dashboard.redis_conn import get_redis
 from dashboard.schema import Job, utcnow
 from dashboard.store import unscoped
-from workers.celery_app import celery, tasks_held_by_workers
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,3 @@ def reap(now: datetime | None = None) -> list[str]:
     for job_id in reaped:
         logger.warning("reaper failed job %s: its worker or queued message is gone", job_id)
     return reaped
-
-
-@celery.task(name="workers.reaper.reap_jobs")
-def reap_jobs() -> list[str]:
-    return reap()
