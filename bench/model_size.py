@@ -20,9 +20,9 @@ TOLERANCE = 0.01
 
 
 def champion_scores(transactions, boosting: dict) -> dict:
-    from models.backtest import BacktestData
-    from models.churn import run_churn
-    from models.clv import run_clv
+    from models.evaluation.churn import run_churn
+    from models.evaluation.clv import run_clv
+    from models.evaluation.data import BacktestData
 
     data = BacktestData(transactions, 180)
     clv = run_clv(transactions, 180, data=data, boosting=boosting)

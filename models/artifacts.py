@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.backtest_boosting import BoostedModel
-from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
-from models.clv_boosting import BoostedSpendModel
-from models.clv_candidates import BtydModel, PastSpendModel
-from models.customer_table import TableRegressor
+from models.estimators.boosting import BoostedModel
+from models.estimators.churn import BoostedChurnModel, BtydChurnModel, RecencyModel
+from models.estimators.clv import BtydModel, PastSpendModel
+from models.estimators.clv_boosting import BoostedSpendModel
+from models.estimators.table import TableRegressor
 
 FORMAT_VERSION = 1
 MODEL_FILE, BOOSTER_FILE, METADATA_FILE = "model.json", "booster.ubj", "metadata.json"

@@ -46,6 +46,9 @@ import numpy as np
 import pandas as pd
 
 BTYD_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
+# Text columns with more distinct values than this are identifiers or free text, not
+# segments; tree models would only memorise them.
+MAX_CATEGORIES = 50
 _DAY = np.timedelta64(1, "D")
 
 

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from models.backtest import BacktestData
-from models.churn import run_churn
-from models.clv import run_clv
-from models.customer_table import run_customer_table
+from models.evaluation.churn import run_churn
+from models.evaluation.clv import run_clv
+from models.evaluation.customer_table import run_customer_table
+from models.evaluation.data import BacktestData
 from models.ingest import read_customers, read_transactions
 from models.rfm import rfm_segments
 from models.segmentation import CustomerSegmenter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.backtest import BacktestData
+from models.evaluation.data import BacktestData
 from models.synthetic import generate_customers, generate_transactions
 
 

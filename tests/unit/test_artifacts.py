@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from models.artifacts import data_fingerprint, load_model, read_metadata, save_model
-from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
-from models.clv_boosting import BoostedSpendModel
-from models.clv_candidates import PastSpendModel
-from models.customer_table import TableRegressor
+from models.estimators.churn import BoostedChurnModel, BtydChurnModel, RecencyModel
+from models.estimators.clv import PastSpendModel
+from models.estimators.clv_boosting import BoostedSpendModel
+from models.estimators.table import TableRegressor
 from tests.unit.backtest_window import cutoff_window
 
 SMALL_TREES = {"n_estimators": 30, "max_depth": 3, "early_stopping_rounds": 10}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from models.btyd import BetaGeoFitter, GammaGammaFitter
+from models.estimators.btyd import BetaGeoFitter, GammaGammaFitter
 from tests.reference import CDNOW_SUMMARY, CDNOW_SUMMARY_WITH_SPEND
 
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.backtest import BacktestData
-from models.churn import CANDIDATES, run_churn
-from models.churn_candidates import RecencyModel, fit_logistic
-from models.metrics import best_f1_threshold, classification_metrics
+from models.estimators.churn import RecencyModel, fit_logistic
+from models.evaluation.churn import CANDIDATES, run_churn
+from models.evaluation.data import BacktestData
+from models.evaluation.metrics import best_f1_threshold, classification_metrics
 from models.synthetic import generate_customers, generate_transactions
 
 SMALL_TREES = {"n_estimators": 60, "max_depth": 3, "early_stopping_rounds": 10}

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.backtest import BacktestData
-from models.clv import CANDIDATES, backtest_windows, run_clv
+from models.evaluation.clv import CANDIDATES, run_clv
+from models.evaluation.data import BacktestData
+from models.evaluation.metrics import regression_metrics
+from models.evaluation.windows import backtest_windows
 from models.features import future_spend, purchased_between
-from models.metrics import regression_metrics
 from models.synthetic import generate_customers, generate_transactions
 from tests.reference import load_cdnow
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.customer_table import run_customer_table
+from models.evaluation.customer_table import run_customer_table
 
 FAST = {"n_estimators": 120, "max_depth": 3, "early_stopping_rounds": 15, "learning_rate": 0.1}
 

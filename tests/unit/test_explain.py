@@ -4,9 +4,9 @@ import pytest
 import xgboost as xgb
 from scipy import special
 
-from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
-from models.clv_boosting import BoostedSpendModel
-from models.clv_candidates import PastSpendModel
+from models.estimators.churn import BoostedChurnModel, BtydChurnModel, RecencyModel
+from models.estimators.clv import PastSpendModel
+from models.estimators.clv_boosting import BoostedSpendModel
 from models.explain import (
     Explanation,
     exact_shapley,

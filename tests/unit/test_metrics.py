@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from models import metrics
+from models.evaluation import metrics
 
 
 def _sorted_gini(actual, predicted):

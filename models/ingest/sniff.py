@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from models._ingest_columns import ALL_SYNONYMS, normalise
-from models._ingest_report import ValidationReport, reject
-from models._ingest_values import looks_date, looks_numeric
+from models.ingest.report import ValidationReport, reject
+from models.ingest.synonyms import ALL_SYNONYMS, normalise
+from models.ingest.values import looks_date, looks_numeric
 
 WHITESPACE = "whitespace"
 _DELIMITERS = ("\t", ";", "|", ",")

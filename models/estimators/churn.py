@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from models.backtest_boosting import BoostedModel, split_rows
-from models.clv_candidates import BtydModel
+from models.estimators.boosting import BoostedModel, split_rows
+from models.estimators.clv import BtydModel
 from models.explain import Explanation, exact_shapley
 
 RECENCY = "days_since_last"

@@ -10,50 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from models._ingest_report import ValidationReport, reject
-from models._ingest_values import parse_dates, parse_numbers, sample
-
-if TYPE_CHECKING:
-    from models._ingest_sniff import RawTable
-
-TRANSACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "custid", "customerno", "customernumber",
-                    "customercode", "userid", "user", "clientid", "client", "memberid",
-                    "accountid", "buyerid", "shopperid"),
-    "date": ("date", "invoicedate", "orderdate", "transactiondate", "purchasedate",
-             "saledate", "salesdate", "datetime", "timestamp", "orderdatetime",
-             "createdat", "orderedat", "purchasedat", "day"),
-    "amount": ("amount", "revenue", "total", "sales", "dollarvalue", "value", "spend",
-               "totalamount", "totalprice", "totalvalue", "ordervalue", "ordertotal",
-               "linetotal", "salesamount", "purchaseamount", "netamount", "grossamount",
-               "monetaryvalue", "subtotal", "turnover"),
-    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered", "itemcount",
-                 "numberofitems", "count"),
-    "unit_price": ("unitprice", "priceeach", "itemprice", "priceperunit", "unitcost",
-                   "price"),
-    "order_id": ("orderid", "invoiceno", "invoice", "invoiceid", "invoicenumber",
-                 "orderno", "ordernumber", "order", "transactionid", "transaction",
-                 "txnid", "receiptid", "receiptno", "basketid"),
-    "category": ("category", "productcategory", "categoryname", "productgroup",
-                 "producttype", "department"),
-    "channel": ("channel", "saleschannel", "orderchannel"),
-    "region": ("region", "country", "state", "province", "territory", "market"),
-}
-CUSTOMER_ID_SYNONYMS = TRANSACTION_SYNONYMS["customer_id"] + ("id",)
-ALL_SYNONYMS = frozenset(s for names in TRANSACTION_SYNONYMS.values() for s in names) | {"id"}
+from models.ingest.report import ValidationReport, reject
+from models.ingest.sniff import RawTable
+from models.ingest.synonyms import TRANSACTION_SYNONYMS, normalise
+from models.ingest.values import parse_dates, parse_numbers, sample
 
 _MIN_DATE, _MAX_DATE = np.datetime64("1900-01-01", "ns"), np.datetime64("2100-01-01", "ns")
 _DECIMALS = re.compile(r"\d[.,]\d")
 _CONTENT_SHARE = 0.9
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.casefold())
 
 
 def quoted(names: list[str]) -> str:

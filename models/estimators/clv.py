@@ -1,5 +1,5 @@
 """The simple CLV candidates: the past-spend baseline and BG/NBD + Gamma-Gamma (the tree
-candidate is in ``models.clv_boosting``).
+candidate is in ``models.estimators.clv_boosting``).
 
 Both take the feature table of one cut-off (``models.features.customer_features`` plus
 ``spend_last_horizon``) and predict each customer's spend in the next ``horizon`` days.
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from models.btyd import BetaGeoFitter, GammaGammaFitter
+from models.estimators.btyd import BetaGeoFitter, GammaGammaFitter
 from models.explain import Explanation, exact_shapley
 
 PAST_SPEND = "spend_last_horizon"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.backtest_boosting import BoostedModel, split_rows
+from models.estimators.boosting import BoostedModel, split_rows
+from models.evaluation.metrics import normalized_gini
 from models.explain import Explanation
-from models.metrics import normalized_gini
 
 
 class BoostedSpendModel(BoostedModel):

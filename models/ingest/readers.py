@@ -1,4 +1,4 @@
-"""Readers and validation for uploaded transaction files and customer tables.
+"""The two readers: uploaded transaction files and customer tables, validated.
 
 Both readers detect the encoding (UTF-8 with or without BOM, UTF-16 with BOM, else
 Windows-1252), the delimiter (comma, semicolon, tab, pipe or runs of whitespace) and
@@ -24,19 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models._ingest_columns import (
-    CUSTOMER_ID_SYNONYMS,
-    map_by_header,
-    map_transaction_columns,
-    quoted,
-    resolve_override,
-)
-from models._ingest_report import IngestError, Problem, RowChecks, ValidationReport, reject
-from models._ingest_sniff import RawTable, read_raw
-from models._ingest_values import clean_text, parse_dates, parse_numbers, sample
-
-__all__ = ["IngestError", "IngestResult", "Problem", "ValidationReport", "read_customers",
-           "read_transactions"]
+from models.ingest.columns import map_by_header, map_transaction_columns, quoted, resolve_override
+from models.ingest.report import RowChecks, ValidationReport, reject
+from models.ingest.sniff import RawTable, read_raw
+from models.ingest.synonyms import CUSTOMER_ID_SYNONYMS
+from models.ingest.values import clean_text, parse_dates, parse_numbers, sample
 
 OPTIONAL_TEXT_COLUMNS = ("order_id", "category", "channel", "region")
 _EPOCH = np.datetime64("1970-01-01", "ns")

@@ -1,6 +1,6 @@
 """Churn: no purchase in the next H days, among customers with a purchase before the cut-off.
 
-Candidates (windows as in ``models.backtest``):
+Candidates (windows as in ``models.evaluation.backtest``):
 
 * ``recency`` — logistic map of log(1 + days since the last purchase) (the baseline);
 * ``btyd`` — BG/NBD probability of no purchase in H days, fitted on the histories
@@ -23,15 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.backtest import (
-    BacktestData,
+from models.estimators.churn import BoostedChurnModel, BtydChurnModel, RecencyModel
+from models.evaluation.backtest import (
     BacktestResult,
     choose_champion,
     no_progress,
     score_champion,
 )
-from models.churn_candidates import BoostedChurnModel, BtydChurnModel, RecencyModel
-from models.metrics import best_f1_threshold, classification_metrics
+from models.evaluation.data import BacktestData
+from models.evaluation.metrics import best_f1_threshold, classification_metrics
 
 __all__ = ["ChurnResult", "run_churn"]
 

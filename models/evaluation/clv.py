@@ -1,6 +1,6 @@
 """Customer lifetime value: spend in the next H days, evaluated out of time.
 
-Candidates (see ``models.backtest`` for the windows):
+Candidates (see ``models.evaluation.backtest`` for the windows):
 
 * ``past_spend`` — spend in the last H days before the cut-off × a factor fit on the
   training window (the baseline);
@@ -9,7 +9,7 @@ Candidates (see ``models.backtest`` for the windows):
 * ``xgboost`` — gradient-boosted trees with a Tweedie loss on every customer feature,
   the BTYD outputs included.
 
-Every candidate is scored with every metric of ``models.metrics.regression_metrics`` on
+Every candidate is scored with every metric of ``models.evaluation.metrics.regression_metrics`` on
 the test window. Champion rule: among the candidates whose total predicted / actual
 lies in [0.8, 1.2], the one with the highest normalised Gini, where a more complex
 candidate (order: past_spend, btyd, xgboost) must beat a simpler one by more than 0.005;
@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from models.backtest import (
-    BacktestData,
+from models.estimators.clv import PastSpendModel
+from models.estimators.clv_boosting import BoostedSpendModel
+from models.evaluation.backtest import (
     BacktestResult,
-    backtest_windows,
     choose_champion,
     no_progress,
     score_champion,
 )
-from models.clv_boosting import BoostedSpendModel
-from models.clv_candidates import PastSpendModel
-from models.metrics import regression_metrics
+from models.evaluation.data import BacktestData
+from models.evaluation.metrics import regression_metrics
 
-__all__ = ["ClvResult", "backtest_windows", "run_clv"]
+__all__ = ["ClvResult", "run_clv"]
 
 CANDIDATES = ["past_spend", "btyd", "xgboost"]
 TOTAL_RATIO_RANGE = (0.8, 1.2)
@@ -73,7 +72,7 @@ def run_clv(
     """Backtest the CLV candidates, pick the champion, refit it and score every customer.
 
     ``data`` lets CLV and churn share feature tables; ``boosting`` overrides the
-    hyper-parameters of the tree candidate (see ``models.backtest_boosting``).
+    hyper-parameters of the tree candidate (see ``models.estimators.boosting``).
     """
     report = progress or no_progress
     boosting = dict(boosting or {})

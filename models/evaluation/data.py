@@ -1,0 +1,122 @@
+"""Feature tables and targets at the backtest cut-offs, computed once per analysis.
+
+A feature table at a cut-off is ``customer_features`` plus ``spend_last_horizon`` (net
+spend in the ``H`` days before the cut-off, clipped at 0) plus the outputs of a BTYD
+model fitted on that cut-off's histories alone (unsupervised, so no target leaks in).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.estimators.clv import PAST_SPEND, BtydModel
+from models.evaluation.windows import backtest_windows, plan_windows
+from models.features import MAX_CATEGORIES, customer_features
+
+_DUPLICATE_FEATURES = ("tenure",)
+
+
+def model_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns a learned model may use: no duplicates, no identifier-like categories."""
+    keep = []
+    for column in frame.columns:
+        values = frame[column]
+        if column in _DUPLICATE_FEATURES:
+            continue
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            if len(values.cat.categories) <= MAX_CATEGORIES:
+                keep.append(column)
+        elif values.dtype.kind in "biuf":
+            keep.append(column)
+    return frame[keep]
+
+
+class BacktestData:
+    """Feature tables and targets at the backtest cut-offs, computed once and shared.
+
+    ``run_clv`` and ``run_churn`` accept the same instance, so the features and BTYD
+    fits at each cut-off are computed once per analysis.
+    """
+
+    def __init__(self, transactions: pd.DataFrame, horizon: int = 180, attributes=None):
+        self.transactions = transactions
+        self.attributes = attributes
+        self.windows, self.notes = plan_windows(transactions, horizon)
+        self.horizon = self.windows.horizon if self.windows else horizon
+        self.end = backtest_windows(transactions["date"].max(), horizon).end
+        self._frames: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._btyd: dict[pd.Timestamp, BtydModel | None] = {}
+        self._codes = None
+
+    def features(self, cutoff) -> pd.DataFrame:
+        cutoff = pd.Timestamp(cutoff)
+        if cutoff not in self._frames:
+            self._frames[cutoff] = self._build(cutoff)
+        return self._frames[cutoff]
+
+    def btyd(self, cutoff) -> BtydModel | None:
+        """The BTYD model fitted on the histories before ``cutoff`` (None if it cannot be)."""
+        self.features(cutoff)
+        return self._btyd[pd.Timestamp(cutoff)]
+
+    def learnable_columns(self) -> list[str]:
+        """Model features present at all three cut-offs (BTYD may fail at one of them)."""
+        w = self.windows
+        frames = [self.features(c) for c in (w.train_cutoff, w.test_cutoff, w.end)]
+        return [
+            c for c in model_features(frames[0]).columns if all(c in f.columns for f in frames[1:])
+        ]
+
+    def _build(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        frame = customer_features(self.transactions, cutoff, self.attributes)
+        if frame.empty:
+            raise ValueError(f"no customer has a purchase before {cutoff.date()}")
+        customers, past, _ = self._window(cutoff - pd.Timedelta(days=self.horizon), cutoff)
+        frame[PAST_SPEND] = (
+            pd.Series(past, index=customers).reindex(frame.index, fill_value=0.0).to_numpy()
+        )
+        try:
+            model = BtydModel(horizon=self.horizon).fit(frame)
+        except ValueError as error:
+            self._btyd[cutoff] = None
+            self.notes.append(f"BTYD could not be fitted before {cutoff.date()}: {error}")
+            return frame
+        self._btyd[cutoff] = model
+        return pd.concat([frame, model.outputs(frame)], axis=1)
+
+    def _window(self, start, end) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        """Net spend (clipped at 0) and whether anything was bought, per customer, in
+        [start, end): ``features.future_spend`` and ``purchased_between`` on customer
+        codes factorised once, since each of those calls factorises millions of ids."""
+        if self._codes is None:
+            tx = self.transactions
+            self._codes, self._customers = pd.factorize(tx["customer_id"], sort=True)
+            self._dates = tx["date"].to_numpy()
+            self._amount = np.nan_to_num(tx["amount"].to_numpy(dtype=float, na_value=np.nan))
+        inside = (
+            (self._dates >= np.datetime64(pd.Timestamp(start)))
+            & (self._dates < np.datetime64(pd.Timestamp(end)))
+            & (self._codes >= 0)
+        )
+        n = len(self._customers)
+        spend = np.bincount(self._codes[inside], self._amount[inside], minlength=n)
+        bought = np.bincount(self._codes[inside & (self._amount > 0)], minlength=n) > 0
+        customers = pd.Index(self._customers, name="customer_id")
+        return customers, np.clip(spend, 0.0, None), bought
+
+    def spend_target(self, cutoff, index: pd.Index) -> np.ndarray:
+        """Net spend in [cutoff, cutoff + H), clipped at 0, for the customers in ``index``."""
+        cutoff = pd.Timestamp(cutoff)
+        customers, spend, _ = self._window(cutoff, cutoff + pd.Timedelta(days=self.horizon))
+        return (
+            pd.Series(spend, index=customers).reindex(index, fill_value=0.0).to_numpy(dtype=float)
+        )
+
+    def churn_target(self, cutoff, index: pd.Index) -> np.ndarray:
+        """1 when a customer in ``index`` makes no purchase in [cutoff, cutoff + H)."""
+        cutoff = pd.Timestamp(cutoff)
+        customers, _, bought = self._window(cutoff, cutoff + pd.Timedelta(days=self.horizon))
+        return 1 - pd.Series(bought, index=customers).reindex(index, fill_value=False).to_numpy(
+            dtype=int
+        )

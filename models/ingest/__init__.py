@@ -1,0 +1,14 @@
+"""Ingest: from an uploaded file to a validated, typed frame and its quality report.
+
+The steps, one module each: ``sniff`` (encoding, delimiter, header → text columns),
+``columns`` (matching headers or content to the canonical names, with ``synonyms``),
+``values`` (vectorised dates and numbers), ``report`` (the validation report and
+:class:`IngestError`) and ``readers`` (:func:`read_transactions`,
+:func:`read_customers`). Import from this package; the modules are its parts.
+"""
+
+from models.ingest.readers import IngestResult, read_customers, read_transactions
+from models.ingest.report import IngestError, Problem, ValidationReport
+
+__all__ = ["IngestError", "IngestResult", "Problem", "ValidationReport", "read_customers",
+           "read_transactions"]
