@@ -1,0 +1,146 @@
+"""Runs: the scored outputs of a tenant's data, and the one pointer that makes one live.
+
+A run's files sit in `runs/<run id>/` under the tenant's directory:
+
+* `customers.parquet`: one row per customer (`customer_id` as text, the features, RFM
+  segment and scores, cluster and persona, `clv`, `churn_probability`, `p_alive`,
+  `expected_purchases`; a customer-table run has the attributes and the prediction);
+* `report.json`: the analysis report (validation, data, RFM counts, segmentation, every
+  model's backtest, champion and notes);
+* `explanations.parquet` and `explanations.json`: per-customer SHAP contributions
+  (`shap_<model>__<feature>`) and each model's base value and space, attached when the
+  explain step is done;
+* `aggregates.json`: figures pre-aggregated at scoring time for the dashboards.
+
+Files are written under a temporary name and renamed, so a reader never sees half a
+file. A run goes live by one conditional update of `Tenant.live_run_id`; the run it
+replaces becomes `superseded`. Dashboards and the read API use `live_run(store)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import update
+
+from dashboard.schema import Run, Tenant, utcnow
+from dashboard.store import NotFound, TenantStore
+
+CUSTOMERS_FILE = "customers.parquet"
+REPORT_FILE = "report.json"
+EXPLANATIONS_FILE = "explanations.parquet"
+EXPLANATIONS_META_FILE = "explanations.json"
+AGGREGATES_FILE = "aggregates.json"
+
+
+def run_file(store: TenantStore, run: Run, name: str) -> Path:
+    return store.path(run.path, name)
+
+
+def write_atomic(target: Path, write) -> None:
+    """`write(path)` to a temporary name beside `target`, then rename over it."""
+    partial = target.with_name(target.name + ".partial")
+    write(partial)
+    os.replace(partial, target)
+
+
+def write_frame(store: TenantStore, run: Run, name: str, frame: pd.DataFrame) -> None:
+    write_atomic(run_file(store, run, name), lambda path: frame.to_parquet(path, index=False))
+
+
+def write_json(store: TenantStore, run: Run, name: str, payload) -> None:
+    write_atomic(run_file(store, run, name),
+                 lambda path: path.write_text(json.dumps(payload, default=str)))
+
+
+def read_json(store: TenantStore, run: Run, name: str):
+    path = run_file(store, run, name)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def read_frame(store: TenantStore, run: Run, name: str, columns=None,
+               filters=None) -> pd.DataFrame | None:
+    path = run_file(store, run, name)
+    if not path.exists():
+        return None
+    return pd.read_parquet(path, columns=columns, filters=filters)
+
+
+def create_run(store: TenantStore, job_id: str, dataset_id: str | None, kind: str,
+               horizon_days: int) -> Run:
+    """The run of `job_id`, created once: a retried step finds the one it made before."""
+    existing, _ = store.list(Run, where=[Run.job_id == job_id])
+    if existing:
+        return existing[0]
+    run = store.add(Run(job_id=job_id, dataset_id=dataset_id, kind=kind, status="scoring",
+                        horizon_days=horizon_days, path=""))
+    store.session.flush()
+    run.path = f"runs/{run.id}"
+    store.commit()
+    return run
+
+
+def go_live(store: TenantStore, run: Run) -> None:
+    """Point the tenant's dashboards at `run` in one update; the previous run is kept as
+    `superseded` (datasets behind it stay deletable only once nothing live uses them)."""
+    previous = store.tenant.live_run_id
+    store.session.execute(
+        update(Tenant).where(Tenant.id == store.tenant_id).values(live_run_id=run.id))
+    if previous and previous != run.id:
+        store.session.execute(
+            update(Run).where(Run.tenant_id == store.tenant_id, Run.id == previous)
+            .values(status="superseded"))
+    run.status = "live"
+    run.live_at = run.live_at or utcnow()
+    store.commit()
+
+
+def live_run(store: TenantStore) -> Run | None:
+    """The tenant's live run, or None before the first scored upload."""
+    run_id = store.tenant.live_run_id
+    if not run_id:
+        return None
+    try:
+        return store.get(Run, run_id)
+    except NotFound:
+        return None
+
+
+class RunData:
+    """What the dashboards read of one run, loaded once per process and run: the customer
+    table, the report and the pre-aggregated figures. Explanations and transactions are
+    read on demand (one customer's rows), since they are large and rarely all needed."""
+
+    def __init__(self, store: TenantStore, run: Run) -> None:
+        self.run_id = run.id
+        self.tenant_id = store.tenant_id
+        self.kind = run.kind
+        self.horizon_days = run.horizon_days
+        self.customers = read_frame(store, run, CUSTOMERS_FILE)
+        self.report = read_json(store, run, REPORT_FILE) or {}
+        self.aggregates = read_json(store, run, AGGREGATES_FILE) or {}
+
+
+_CACHE: dict[tuple[str, str], RunData] = {}
+_CACHE_SIZE = 8
+
+
+def live_run_data(store: TenantStore) -> RunData | None:
+    """The live run's data for the store's tenant, cached by (tenant, run): a new run
+    going live changes the key, so nothing stale is ever served."""
+    run = live_run(store)
+    if run is None or run.status != "live":
+        return None
+    key = (store.tenant_id, run.id)
+    data = _CACHE.get(key)
+    if data is None:
+        data = RunData(store, run)
+        if data.customers is None:
+            return None
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = data
+    return data
