@@ -1,19 +1,35 @@
 """Configuration: every environment variable the product reads is parsed here, once.
 
 `load_config()` returns a plain dict that becomes `app.config`; the Celery settings are
-derived from it in `celery_settings()`. Secrets fail fast: outside debug and testing the
-application refuses to start without a strong `SECRET_KEY`.
+derived from it in `celery_settings()`. Secrets fail fast: every serving process (web,
+worker, beat, `run`) refuses to start without a strong `SECRET_KEY`, and no setting turns
+that check off; debug mode is only for `valuelens run` on a loopback address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
+
+from zxcvbn import zxcvbn
 
 DEFAULT_PORT = 8050
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_UPLOAD_MB = 1024
+# Forms, JSON and Dash callbacks: far above what a person types or a callback sends, far
+# below what lets a few anonymous requests exhaust the web process's memory.
+DEFAULT_MAX_REQUEST_KB = 1024
+# An idle browser session ends after an hour; any session ends after a working day.
+DEFAULT_SESSION_IDLE_MINUTES = 60
+DEFAULT_SESSION_MAX_HOURS = 12
 MIN_SECRET_BYTES = 32
+# zxcvbn's estimate of the guesses a key needs: 10^24 is about 80 bits. Random keys of 32
+# hex digits or more estimate above 10^28; repeats, sequences and words fall far short.
+MIN_SECRET_GUESSES_LOG10 = 24
+# The estimate's cost grows with the length; a key's first 128 characters say enough.
+MAX_SECRET_CHARS_ESTIMATED = 128
 
 # Values copied from tutorials and sample configs: a key equal to one of these is public.
 SAMPLE_SECRET_KEYS = frozenset(
@@ -32,7 +48,19 @@ SAMPLE_SECRET_KEYS = frozenset(
         "super-secret-key",
         "please-change-this-secret-key-in-production",
         "change-this-to-a-long-random-string-of-at-least-32-bytes",
+        "you-will-never-guess",
+        "hard to guess string",
+        "super secret key",
+        # Flask's documentation shows this output of `secrets.token_hex()`.
+        "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
     }
+)
+# Parts of placeholders (README and compose examples, "<output of: python3 -c ...>"): a
+# key containing one was pasted from documentation, not generated.
+PLACEHOLDER_MARKERS = (
+    "<", ">", "change-me", "change_me", "changeme", "change-this", "change_this",
+    "replace-me", "replace_me", "your-secret", "your_secret", "placeholder", "output of",
+    "secrets.token", "token_urlsafe", "token_hex",
 )
 
 
@@ -85,6 +113,13 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "DEMO_PASSWORD": env.get("VALUELENS_DEMO_PASSWORD", ""),
         "PROXY_HOPS": _int("PROXY_HOPS", env.get("PROXY_HOPS"), 0, 0),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", env.get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB, 1),
+        "MAX_REQUEST_KB": _int("MAX_REQUEST_KB", env.get("MAX_REQUEST_KB"),
+                               DEFAULT_MAX_REQUEST_KB, 1),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", env.get("SESSION_IDLE_MINUTES"),
+                                     DEFAULT_SESSION_IDLE_MINUTES, 1),
+        # Also the longest Flask accepts a signed cookie and keeps a logout on the deny-list.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(
+            "SESSION_MAX_HOURS", env.get("SESSION_MAX_HOURS"), DEFAULT_SESSION_MAX_HOURS, 1)),
         "DEBUG": _bool(env.get("VALUELENS_DEBUG"), False),
         "TESTING": False,
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), True),
@@ -105,22 +140,49 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
     }
 
 
-def check_secret_key(config: dict) -> None:
-    """Refuse weak keys unless the app runs in debug or testing mode.
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
-    `CLI_MODE` is set by the administrative commands (`valuelens create-user` and the
-    like): they build the app to reach the database but never serve a request or sign a
-    cookie, so an operator can run them without the web secret at hand.
+
+def check_secret_key(config: dict) -> None:
+    """Fail fast before serving: a strong key, and debug mode only where it is safe.
+
+    Only the test suite (`TESTING`) and the administrative commands (`CLI_MODE`: they reach
+    the database but never serve a request or sign a cookie) go without a key; neither
+    can be set from the environment. Debug mode is refused unless `valuelens run`
+    (`LOCAL_RUN`) serves on a loopback address, and it never relaxes the key check.
     """
-    if config.get("DEBUG") or config.get("TESTING") or config.get("CLI_MODE"):
+    if config.get("DEBUG") and not (config.get("LOCAL_RUN") and is_loopback(config["HOST"])):
+        raise ConfigError("VALUELENS_DEBUG is only allowed for `valuelens run` on a loopback "
+                          "HOST; unset it for web, worker and beat")
+    if config.get("TESTING") or config.get("CLI_MODE"):
         return
-    key = config.get("SECRET_KEY") or ""
+    problem = secret_key_problem(config.get("SECRET_KEY") or "")
+    if problem:
+        raise ConfigError(problem)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot sign sessions, as one sentence; None when it is strong."""
+    hint = "generate one with: python3 -c \"import secrets; print(secrets.token_urlsafe(48))\""
     if not key:
-        raise ConfigError("SECRET_KEY is not set; set it to a random string of at least 32 bytes")
-    if key.strip().lower() in SAMPLE_SECRET_KEYS:
-        raise ConfigError("SECRET_KEY is a published sample value; generate a random one")
+        return f"SECRET_KEY is not set; {hint}"
+    lowered = key.strip().lower()
+    if lowered in SAMPLE_SECRET_KEYS or any(mark in lowered for mark in PLACEHOLDER_MARKERS):
+        return f"SECRET_KEY is a published sample value or placeholder; {hint}"
+    if any(char.isspace() for char in key):
+        return f"SECRET_KEY contains whitespace, so it was typed or pasted, not generated; {hint}"
     if len(key.encode()) < MIN_SECRET_BYTES:
-        raise ConfigError(f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes")
+        return f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; {hint}"
+    sample = key[:MAX_SECRET_CHARS_ESTIMATED]
+    if zxcvbn(sample, max_length=len(sample))["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
+        return f"SECRET_KEY is too predictable (repeats, sequences or words); {hint}"
+    return None
 
 
 def celery_settings(config: dict) -> dict:

@@ -16,7 +16,8 @@ import pytest
 POSTGRES_ADMIN_URL = os.environ.get(
     "VALUELENS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-TEST_SECRET_KEY = "test-" + "k" * 40
+# Strong enough for the production key check, which subprocesses in the tests run.
+TEST_SECRET_KEY = "Qm7vT2xR9pL4wK8sN3jH6dF1gB5cZ0yA-e_UoIuYtRiEwQ"
 STRONG_PASSWORD = "correct horse battery staple 42"
 
 
