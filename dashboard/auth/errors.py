@@ -17,6 +17,7 @@ PAGE_MESSAGES = {
     403: "Your role does not allow this. Ask an admin of your organisation for access.",
     404: "There is nothing here. The page may have moved, or the link may be mistyped.",
     405: "This page cannot be used that way.",
+    413: "The request is too large.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. Please try again in a moment.",
 }
