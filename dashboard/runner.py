@@ -10,7 +10,6 @@ Redis, and only then exits. Nothing is left running.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import secrets
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from dashboard.config import ConfigError, check_secret_key, load_config
+from dashboard.config import ConfigError, check_secret_key, is_loopback, load_config
 from dashboard.demo import DEMO_USERS, Demo, ensure_demo
 from dashboard.migrate import upgrade
 
@@ -60,15 +59,6 @@ def local_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def browser_url(host: str, port: int) -> str:
@@ -114,12 +104,14 @@ class Supervisor:
     def _serve(self) -> int:
         from dashboard import create_app
         from dashboard.accounts import AccountError
+        from dashboard.hardening import QuietRequestHandler
         from dashboard.redis_server import EmbeddedRedis
 
         settings = self.settings
         data_dir = Path(settings["DATA_DIR"])
-        data_dir.mkdir(parents=True, exist_ok=True)
-        overrides: dict = {}
+        # The database, the secret key and every tenant's files live here: owner only.
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        overrides: dict = {"LOCAL_RUN": True}
         if not settings["SECRET_KEY"]:
             overrides["SECRET_KEY"] = local_secret_key(data_dir)
             self.say(f"Using the local secret key in {data_dir / SECRET_KEY_FILE} "
@@ -141,13 +133,14 @@ class Supervisor:
         app = create_app(overrides)
         # Listen before starting any child, so a busy port fails fast and leaves nothing
         # (werkzeug prints the reason and exits with status 1).
-        self.server = make_server(host, port, app, threaded=True)
+        self.server = make_server(host, port, app, threaded=True,
+                                  request_handler=QuietRequestHandler)
         if self.redis is not None:
             try:
                 self.redis.start()
             except RuntimeError as exc:
                 return self.fail(str(exc))
-            self.say(f"Started the embedded Redis at {self.redis.url} "
+            self.say(f"Started the embedded Redis at {self.redis.display_url} "
                      f"(append-only file in {self.redis.directory}).")
         with app.app_context():
             try:
@@ -160,6 +153,8 @@ class Supervisor:
         env = {**os.environ, **{key: str(app.config[key]) for key in
                                 ("DATABASE_URL", "REDIS_URL", "DATA_DIR", "SECRET_KEY")}}
         env.pop("VALUELENS_DEMO_PASSWORD", None)
+        # Debug mode is for the web server of a local run; a worker refuses to start with it.
+        env.pop("VALUELENS_DEBUG", None)
         self._start_worker(env)
         self.web_thread = self._start_thread("web", self.server.serve_forever)
         self.reaper_thread = self._start_thread("reaper", lambda: self._reap_periodically(app))

@@ -26,6 +26,17 @@ class NotFound(LookupError):
     """The row does not exist for this tenant (it may exist for another one)."""
 
 
+def make_private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents with mode 0700: a tenant's files are one
+    company's data, and other local users have no business listing or reading them."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
 def tenant_dir(data_dir: str | Path, tenant_id: str) -> Path:
     return Path(data_dir) / "tenants" / tenant_id
 
@@ -78,7 +89,7 @@ class TenantStore:
         target = base.joinpath(*parts).resolve()
         if base != target and base not in target.parents:
             raise ValueError("path escapes the tenant directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         return target
 
     def delete_files(self) -> None:
