@@ -8,6 +8,9 @@ A directory written by :func:`save_model` holds
 * ``metadata.json`` — the caller's metadata (metrics, features, parameters, data
   fingerprint, horizon, ...) plus ``kind``, ``created_at`` (UTC) and library versions.
 
+:func:`write_json` writes any other JSON document the same way (the trained pipeline in
+``models.pipeline.trained`` is such documents plus one model directory per model).
+
 Files are written to temporary names and renamed, so a crash never leaves a half-written
 artifact behind a valid name. Loading needs only JSON and XGBoost: an artifact cannot
 execute code.
@@ -93,6 +96,17 @@ def _write_atomic(path: Path, data: bytes):
 
 def _dumps(payload) -> bytes:
     return json.dumps(_clean(payload), default=_json_default, allow_nan=False, indent=2).encode()
+
+
+def write_json(path, payload) -> Path:
+    """Write ``payload`` as JSON (NaN and infinities as null) through a temporary name."""
+    path = Path(path)
+    _write_atomic(path, _dumps(payload))
+    return path
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
 
 
 def library_versions() -> dict:

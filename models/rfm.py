@@ -27,6 +27,11 @@ R\\FM  1               2               3               4               5
 ===== =============== =============== =============== =============== ===============
 
 ``rfm_score`` is the three-digit code 100·R + 10·F + M (e.g. 545).
+
+Scoring other customers (a later upload) against the customers the scores were set on
+uses :func:`rfm_thresholds`: per score the four cut points, with ``score = 1 + number of
+cut points the (oriented) value exceeds``, which gives exactly the scores above on the
+customers the thresholds came from.
 """
 
 from __future__ import annotations
@@ -63,16 +68,31 @@ SEGMENT_ACTIONS = {
 }
 
 
+def quintile_thresholds(values: pd.Series, higher_is_better: bool = True) -> list[float]:
+    """The four cut points of :func:`quintile_score` on ``values``, in the oriented scale
+    (values negated when lower is better): score ≥ s + 1 exactly when the oriented value
+    exceeds cut point s, i.e. when at least ceil(s·n/5) customers are strictly worse."""
+    oriented = np.sort((values if higher_is_better else -values).to_numpy(dtype=float))
+    n = len(oriented)
+    if n == 0:
+        return [np.inf] * 4
+    return [float(oriented[-(-s * n // 5) - 1]) for s in range(1, 5)]
+
+
+def score_by_thresholds(values: pd.Series, thresholds: list[float],
+                        higher_is_better: bool = True) -> pd.Series:
+    oriented = (values if higher_is_better else -values).to_numpy(dtype=float)
+    score = 1 + (oriented[:, None] > np.asarray(thresholds, dtype=float)[None, :]).sum(axis=1)
+    return pd.Series(score.astype(np.int64), index=values.index, name=values.name)
+
+
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
     """1..5 score: 1 + floor(5 × share of customers strictly worse); ties share a score."""
-    oriented = values if higher_is_better else -values
-    strictly_worse = oriented.rank(method="min") - 1
-    score = 1 + np.floor(5 * strictly_worse / max(len(values), 1))
-    return score.clip(1, 5).astype(np.int64)
+    thresholds = quintile_thresholds(values, higher_is_better)
+    return score_by_thresholds(values, thresholds, higher_is_better)
 
 
-def rfm_segments(features: pd.DataFrame) -> pd.DataFrame:
-    """Scores, three-digit code, segment and recommended action for every customer."""
+def _inputs(features: pd.DataFrame) -> dict[str, tuple[pd.Series, bool]]:
     frequency_column = "n_orders" if "n_orders" in features.columns else "frequency"
     required = ["days_since_last", frequency_column, "total_spend"]
     missing = [column for column in required if column not in features.columns]
@@ -80,9 +100,26 @@ def rfm_segments(features: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"features lack columns needed for RFM: {missing}")
     if features[required].isna().any().any():
         raise ValueError("RFM inputs must not contain missing values")
-    r = quintile_score(features["days_since_last"], higher_is_better=False)
-    f = quintile_score(features[frequency_column])
-    m = quintile_score(features["total_spend"])
+    return {
+        "r": (features["days_since_last"], False),
+        "f": (features[frequency_column], True),
+        "m": (features["total_spend"], True),
+    }
+
+
+def rfm_thresholds(features: pd.DataFrame) -> dict[str, list[float]]:
+    """JSON-ready cut points of R, F and M on these customers (see the module doc)."""
+    return {key: quintile_thresholds(values, better)
+            for key, (values, better) in _inputs(features).items()}
+
+
+def rfm_segments(features: pd.DataFrame, thresholds: dict | None = None) -> pd.DataFrame:
+    """Scores, three-digit code, segment and recommended action for every customer;
+    quintiles of ``features`` itself unless ``thresholds`` (from :func:`rfm_thresholds`)."""
+    inputs = _inputs(features)
+    thresholds = thresholds or rfm_thresholds(features)
+    r, f, m = (score_by_thresholds(values, thresholds[key], better)
+               for key, (values, better) in inputs.items())
     fm = np.floor((f + m) / 2 + 0.5).astype(np.int64)
     grid = np.array([_GRID[score] for score in range(1, 6)])  # row index R - 1
     names = grid[r.to_numpy() - 1, fm.to_numpy() - 1] if len(features) else np.array([], dtype=str)

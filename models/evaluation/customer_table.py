@@ -1,8 +1,9 @@
 """Customer-table mode: regression of one column of a customer table on the others.
 
 ``run_customer_table`` evaluates gradient-boosted trees against a mean baseline with
-k-fold cross-validation (shuffled, seeded), then fits the trees on every row and explains
-them with tree SHAP (in the target's own units, space "value").
+k-fold cross-validation (shuffled, seeded), then fits the trees on every row; the
+result's ``predictions`` are the out-of-fold ones. The trees are explained with tree SHAP
+in the target's own units (space "value") by ``result.model.explain(model_inputs(...))``.
 
 Leakage guard: a numeric feature whose absolute Pearson *or* Spearman correlation with the
 target is at least 0.95 is almost certainly derived from it (a total next to its
@@ -24,7 +25,6 @@ from scipy.stats import spearmanr
 
 from models.estimators.boosting import split_rows
 from models.estimators.table import TableRegressor
-from models.explain import Explanation, global_importance
 from models.features import MAX_CATEGORIES
 
 LEAKAGE_THRESHOLD = 0.95
@@ -41,18 +41,15 @@ class CustomerTableResult:
     cross_validation: dict
     predictions: pd.Series
     model: TableRegressor
-    explanation: Explanation
     notes: list[str]
 
     def to_dict(self) -> dict:
-        importance = global_importance(self.explanation)
         return {
             "target": self.target,
             "features": list(self.features),
             "leakage": self.leakage,
             "excluded": list(self.excluded),
             "cross_validation": self.cross_validation,
-            "global_importance": {str(k): float(v) for k, v in importance.items()},
             "notes": list(self.notes),
         }
 
@@ -74,6 +71,17 @@ def _choose_target(frame: pd.DataFrame, target: str | None) -> str:
         if name in lowered and frame[lowered[name]].dtype.kind in "biuf":
             return lowered[name]
     raise ValueError("choose a numeric target column; none of the usual names was found")
+
+
+def model_inputs(frame: pd.DataFrame, target: str, features) -> pd.DataFrame:
+    """The model's input table of ``frame``: ``features`` (None: every usable column but
+    the target and identifiers), numbers as float, short text columns as categories;
+    indexed by a unique ``customer_id`` / ``user_id`` column when there is one."""
+    X = _feature_table(frame, target, features)
+    identifier = next((c for c in frame.columns if str(c).lower() in _ID_COLUMNS[:2]), None)
+    if identifier is not None and frame[identifier].is_unique:
+        X.index = pd.Index(frame[identifier].to_numpy(), name=identifier)
+    return X
 
 
 def _feature_table(frame: pd.DataFrame, target: str, features) -> pd.DataFrame:
@@ -141,8 +149,11 @@ def run_customer_table(
     folds: int = 5,
     exclude_leaky: bool = True,
     boosting: dict | None = None,
+    progress=None,
 ) -> CustomerTableResult:
-    """Cross-validated regression of ``target`` with the leakage guard and SHAP."""
+    """Cross-validated regression of ``target`` with the leakage guard, and the model
+    refit on every row; ``progress(percent, message)`` after each fold."""
+    report = progress or (lambda percent, message: None)
     target = _choose_target(frame, target)
     notes = []
     known = frame[target].notna().to_numpy()
@@ -150,10 +161,7 @@ def run_customer_table(
         notes.append(f"{int((~known).sum())} rows without a {target} value were left out.")
     table = frame.loc[known]
     y = table[target].to_numpy(dtype=float)
-    X = _feature_table(table, target, features)
-    identifier = next((c for c in table.columns if str(c).lower() in _ID_COLUMNS[:2]), None)
-    if identifier is not None and table[identifier].is_unique:
-        X.index = pd.Index(table[identifier].to_numpy(), name=identifier)
+    X = model_inputs(table, target, features)
     leakage = leakage_report(X, y)
     excluded = [item["feature"] for item in leakage] if exclude_leaky else []
     X = X.drop(columns=excluded)
@@ -166,6 +174,7 @@ def run_customer_table(
     out_of_fold = np.empty(len(y))
     model_folds, baseline_folds = [], []
     for k, test_rows in enumerate(split_rows(len(y), (1 / folds,) * folds, random_state)):
+        report(100 * k / (folds + 1), f"Cross-validation fold {k + 1} of {folds}")
         train_rows = np.setdiff1d(np.arange(len(y)), test_rows)
         model = TableRegressor(**settings).fit(X.iloc[train_rows], y[train_rows])
         out_of_fold[test_rows] = model.predict(X.iloc[test_rows])
@@ -173,6 +182,7 @@ def run_customer_table(
         model_folds.append({"fold": k + 1, **_scores(y[test_rows], out_of_fold[test_rows])})
         baseline_folds.append({"fold": k + 1, **_scores(y[test_rows], baseline)})
 
+    report(100 * folds / (folds + 1), "Fitting the model on every row")
     final = TableRegressor(**settings).fit(X, y)
     return CustomerTableResult(
         target=str(target),
@@ -182,6 +192,5 @@ def run_customer_table(
         cross_validation={"model": _summary(model_folds), "baseline": _summary(baseline_folds)},
         predictions=pd.Series(out_of_fold, index=X.index, name=f"{target}_cv_prediction"),
         model=final,
-        explanation=final.explain(X),
         notes=notes,
     )

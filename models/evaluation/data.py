@@ -11,10 +11,32 @@ import numpy as np
 import pandas as pd
 
 from models.estimators.clv import PAST_SPEND, BtydModel
-from models.evaluation.windows import backtest_windows, plan_windows
-from models.features import MAX_CATEGORIES, customer_features
+from models.evaluation.windows import plan_windows
+from models.features import MAX_CATEGORIES, customer_features, future_spend
 
 _DUPLICATE_FEATURES = ("tenure",)
+
+
+def data_end(transactions: pd.DataFrame) -> pd.Timestamp:
+    """L: the day after the last transaction, where final features are taken."""
+    return pd.Timestamp(transactions["date"].max()).normalize() + pd.Timedelta(days=1)
+
+
+def _with_model_inputs(frame: pd.DataFrame, past: pd.Series, btyd: BtydModel | None):
+    frame[PAST_SPEND] = past.reindex(frame.index, fill_value=0.0).to_numpy()
+    return frame if btyd is None else pd.concat([frame, btyd.outputs(frame)], axis=1)
+
+
+def final_features(transactions: pd.DataFrame, horizon: int, btyd: BtydModel | None,
+                   attributes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The feature table at L for scoring: like ``BacktestData.features(L)`` but with a
+    BTYD model fitted before (at training), so new data is scored by the trained models."""
+    cutoff = data_end(transactions)
+    frame = customer_features(transactions, cutoff, attributes)
+    if frame.empty:
+        raise ValueError(f"no customer has a purchase before {cutoff.date()}")
+    past = future_spend(transactions, cutoff - pd.Timedelta(days=horizon), cutoff)
+    return _with_model_inputs(frame, past, btyd)
 
 
 def model_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +66,7 @@ class BacktestData:
         self.attributes = attributes
         self.windows, self.notes = plan_windows(transactions, horizon)
         self.horizon = self.windows.horizon if self.windows else horizon
-        self.end = backtest_windows(transactions["date"].max(), horizon).end
+        self.end = data_end(transactions)
         self._frames: dict[pd.Timestamp, pd.DataFrame] = {}
         self._btyd: dict[pd.Timestamp, BtydModel | None] = {}
         self._codes = None
@@ -73,17 +95,14 @@ class BacktestData:
         if frame.empty:
             raise ValueError(f"no customer has a purchase before {cutoff.date()}")
         customers, past, _ = self._window(cutoff - pd.Timedelta(days=self.horizon), cutoff)
-        frame[PAST_SPEND] = (
-            pd.Series(past, index=customers).reindex(frame.index, fill_value=0.0).to_numpy()
-        )
+        past = pd.Series(past, index=customers)
         try:
             model = BtydModel(horizon=self.horizon).fit(frame)
         except ValueError as error:
-            self._btyd[cutoff] = None
+            model = None
             self.notes.append(f"BTYD could not be fitted before {cutoff.date()}: {error}")
-            return frame
         self._btyd[cutoff] = model
-        return pd.concat([frame, model.outputs(frame)], axis=1)
+        return _with_model_inputs(frame, past, model)
 
     def _window(self, start, end) -> tuple[pd.Index, np.ndarray, np.ndarray]:
         """Net spend (clipped at 0) and whether anything was bought, per customer, in

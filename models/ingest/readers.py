@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.ingest.columns import map_by_header, map_transaction_columns, quoted, resolve_override
-from models.ingest.report import RowChecks, ValidationReport, reject
+from models.ingest.report import MAX_EXAMPLE_ROWS, Problem, RowChecks, ValidationReport, reject
 from models.ingest.sniff import RawTable, read_raw
 from models.ingest.synonyms import CUSTOMER_ID_SYNONYMS
 from models.ingest.values import clean_text, parse_dates, parse_numbers, sample
@@ -87,6 +87,7 @@ def read_transactions(source, mapping: Mapping[str, object] | None = None,
     if not keep.any():
         reject(report, "no_valid_rows", None,
                "no row has a customer id together with a valid date and amount.")
+    _report_customers_left_out(customer, keep, missing_id, checks, label["customer_id"])
     duplicates = _exact_duplicates(raw.table, keep, dates.values, amount)
     if "order_id" in columns:
         checks.add("duplicate_row", None, duplicates,
@@ -164,6 +165,28 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     for name, values in attributes.items():
         data[name] = _kept(values, keep)
     return _result(pd.DataFrame(data), report)
+
+
+def _report_customers_left_out(customer: pa.ChunkedArray, keep: np.ndarray,
+                               missing_id: np.ndarray, checks: RowChecks, column: str) -> None:
+    """Name the customers all of whose rows were left out: they vanish from the data,
+    which the row counts alone do not show. ``count`` is customers for this kind."""
+    dropped = ~keep & ~missing_id
+    if not dropped.any():
+        return
+    kept_ids = customer.filter(pa.array(keep))
+    candidates = customer.filter(pa.array(dropped))
+    gone = np.asarray(pc.invert(pc.is_in(candidates, value_set=pc.unique(kept_ids))))
+    if not gone.any():
+        return
+    ids = pc.unique(candidates.filter(pa.array(gone))).to_pylist()
+    rows = checks.row_numbers[np.flatnonzero(dropped)[gone][:MAX_EXAMPLE_ROWS]]
+    shown = ", ".join(ids[:MAX_EXAMPLE_ROWS]) + (", ..." if len(ids) > MAX_EXAMPLE_ROWS else "")
+    noun = "customer has" if len(ids) == 1 else "customers have"
+    checks.report.problems.append(Problem(
+        "customer_left_out", column, len(ids), [int(r) for r in rows],
+        f"{len(ids):,} {noun} no usable row and {'is' if len(ids) == 1 else 'are'} not in the "
+        f"data: {shown}."))
 
 
 def _kept(values: np.ndarray | pa.ChunkedArray, keep: np.ndarray):

@@ -58,14 +58,16 @@ def test_thresholds_come_from_the_training_window(synthetic):
 
 
 def test_final_scores_are_probabilities_explained_in_log_odds(synthetic):
-    transactions, _, _, result = synthetic
+    transactions, _, data, result = synthetic
+    final = data.features(data.end)
+    predictions = result.predict(final)
     buyers = transactions.loc[transactions["amount"] > 0, "customer_id"].unique()
-    assert sorted(result.predictions.index) == sorted(buyers)
-    assert result.predictions.between(0, 1).all()
+    assert sorted(predictions.index) == sorted(buyers)
+    assert predictions.name == "churn_probability" and predictions.between(0, 1).all()
     assert 0 < result.threshold < 1
-    explanation = result.explanation
+    explanation = result.explain(final)
     assert explanation.space == "log-odds"
-    np.testing.assert_allclose(1 / (1 + np.exp(-explanation.output)), result.predictions, atol=1e-9)
+    np.testing.assert_allclose(1 / (1 + np.exp(-explanation.output)), predictions, atol=1e-9)
 
 
 def test_backtest_predictions_never_see_the_test_period(synthetic):

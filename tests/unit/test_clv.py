@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.evaluation.clv import CANDIDATES, run_clv
+from models.evaluation.clv import CANDIDATES, CHAMPION_RULE, ClvBacktest, run_clv
 from models.evaluation.data import BacktestData
 from models.evaluation.metrics import regression_metrics
 from models.evaluation.windows import backtest_windows
@@ -17,7 +17,8 @@ SMALL_TREES = {"n_estimators": 60, "max_depth": 3, "early_stopping_rounds": 10}
 
 @pytest.fixture(scope="module")
 def cdnow_result():
-    return run_clv(load_cdnow(), horizon=180)
+    data = BacktestData(load_cdnow(), horizon=180)
+    return run_clv(data.transactions, data=data), data.features(data.end)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def synthetic():
 
 
 def test_cdnow_report_lists_every_candidate_and_a_sound_champion(cdnow_result):
-    result = cdnow_result
+    result, _ = cdnow_result
     metric_names = set(regression_metrics([0.0, 1.0, 2.0], [0.0, 1.0, 3.0]))
     assert set(result.backtest) == set(CANDIDATES)
     for metrics in result.backtest.values():
@@ -41,16 +42,17 @@ def test_cdnow_report_lists_every_candidate_and_a_sound_champion(cdnow_result):
 
 
 def test_cdnow_windows_and_final_scores(cdnow_result):
-    result = cdnow_result
+    result, final = cdnow_result
+    predictions = result.predict(final)
     assert result.windows["test_target"] == ["1998-01-02", "1998-07-01"]
     assert result.windows["train_target"] == ["1997-07-06", "1998-01-02"]
     transactions = load_cdnow()
     buyers = transactions.loc[transactions["amount"] > 0, "customer_id"].unique()
-    assert sorted(result.predictions.index) == sorted(buyers)
-    assert result.predictions.notna().all() and (result.predictions >= 0).all()
+    assert sorted(predictions.index) == sorted(buyers)
+    assert predictions.notna().all() and (predictions >= 0).all()
     assert result.notes == []
-    explanation = result.explanation
-    assert list(explanation.contributions.index) == list(result.predictions.index)
+    explanation = result.explain(final)
+    assert list(explanation.contributions.index) == list(predictions.index)
 
 
 def test_backtest_windows_count_back_from_the_day_after_the_last_date():
@@ -94,20 +96,22 @@ def test_test_window_predictions_never_see_the_test_target(synthetic):
 def test_synthetic_run_scores_everyone_and_beats_the_baseline(synthetic):
     transactions, attributes = synthetic
     steps = []
+    data = BacktestData(transactions, horizon=180, attributes=attributes)
     result = run_clv(
         transactions,
-        attributes=attributes,
+        data=data,
         boosting=SMALL_TREES,
         progress=lambda percent, message: steps.append(percent),
     )
     assert steps == sorted(steps) and steps
-    assert result.predictions.index.equals(
+    final = data.features(data.end)
+    assert result.predict(final).index.equals(
         pd.Index(sorted(transactions["customer_id"].unique()), name="customer_id")
     )
     gini = {name: m["normalized_gini"] for name, m in result.backtest.items()}
     assert gini["btyd"] > gini["past_spend"]
     assert gini["xgboost"] > gini["past_spend"]
-    assert set(result.feature_names) <= set(result.explanation.contributions.columns)
+    assert set(result.feature_names) <= set(result.explain(final).contributions.columns)
 
 
 def test_short_history_shortens_the_horizon_and_says_so(synthetic):
@@ -122,8 +126,23 @@ def test_short_history_shortens_the_horizon_and_says_so(synthetic):
 def test_too_short_history_gives_unvalidated_btyd_scores(synthetic):
     transactions, _ = synthetic
     recent = transactions[transactions["date"] >= "2023-11-01"]
-    result = run_clv(recent, horizon=180)
+    data = BacktestData(recent, horizon=180)
+    result = run_clv(recent, data=data)
     assert result.backtest == {}
     assert result.champion == "btyd"
     assert "too few" in result.notes[0]
-    assert np.isfinite(result.predictions).all()
+    assert np.isfinite(result.predict(data.features(data.end))).all()
+
+
+def test_without_a_calibrated_candidate_the_best_calibrated_one_wins_and_the_notes_say_so():
+    backtest = {
+        "past_spend": {"total_ratio": 0.55, "normalized_gini": 0.40},
+        "btyd": {"total_ratio": 1.45, "normalized_gini": 0.50},
+        "xgboost": {"total_ratio": 1.30, "normalized_gini": 0.60},
+    }
+    notes = []
+    assert ClvBacktest().choose(backtest, notes) == "xgboost"
+    assert "best calibrated" in notes[0] and "xgboost" in notes[0]
+    assert "closest to 1" in CHAMPION_RULE
+    in_range = {**backtest, "btyd": {"total_ratio": 1.1, "normalized_gini": 0.5}}
+    assert ClvBacktest().choose(in_range, []) == "btyd"

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.evaluation.customer_table import run_customer_table
+from models.evaluation.customer_table import model_inputs, run_customer_table
+from models.explain import global_importance
 
 FAST = {"n_estimators": 120, "max_depth": 3, "early_stopping_rounds": 15, "learning_rate": 0.1}
 
@@ -32,7 +33,10 @@ def seed_table():
 
 
 def test_cross_validated_model_beats_the_mean_and_explanations_add_up(seed_table):
-    result = run_customer_table(seed_table, target="purchase_amount", boosting=FAST)
+    steps = []
+    result = run_customer_table(seed_table, target="purchase_amount", boosting=FAST,
+                                progress=lambda percent, message: steps.append(percent))
+    assert len(steps) == 6 and steps == sorted(steps)
     cv = result.cross_validation
     assert len(cv["model"]["folds"]) == 5 and len(cv["baseline"]["folds"]) == 5
     assert cv["model"]["mean"]["r2"] > 0.5
@@ -40,11 +44,12 @@ def test_cross_validated_model_beats_the_mean_and_explanations_add_up(seed_table
     assert cv["model"]["mean"]["rmse"] < cv["baseline"]["mean"]["rmse"]
     assert "user_id" not in result.features and result.leakage == []
     assert result.predictions.index.name == "user_id" and result.predictions.notna().all()
-    explanation = result.explanation
+    explanation = result.model.explain(model_inputs(seed_table, result.target, result.features))
+    assert explanation.contributions.index.name == "user_id"
     total = explanation.base_value + explanation.contributions.sum(axis=1)
     np.testing.assert_allclose(total, explanation.output, atol=1e-3)
-    importance = result.to_dict()["global_importance"]
-    assert set(list(importance)[:2]) == {"loyalty_score", "annual_income"}
+    importance = global_importance(explanation)
+    assert set(importance.index[:2]) == {"loyalty_score", "annual_income"}
 
 
 def test_leaky_features_are_flagged_and_excluded_by_default(seed_table):

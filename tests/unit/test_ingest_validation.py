@@ -252,3 +252,13 @@ def test_rejection_threshold_is_configurable(share, rejected):
     else:
         result = read_transactions(data, max_invalid_share=share, now=NOW)
         assert result.report.rows_accepted == 98
+
+
+def test_customers_whose_every_row_is_left_out_are_counted_and_named():
+    csv = (b"customer_id,date,amount\nA,2020-01-01,5\nB,2020-13-45,7\nA,2020-01-02,x\n"
+           b"C,2020-01-03,3\nB,,2\nD,2020-01-04,oops\n")
+    result = read_transactions(csv, max_invalid_share=0.9, now=NOW)
+    found = problem(result.report, "customer_left_out")
+    assert (found.column, found.count, found.rows) == ("customer_id", 2, [2, 5, 6])
+    assert "2 customers" in found.message and "B, D" in found.message
+    assert set(result.frame["customer_id"]) == {"A", "C"}

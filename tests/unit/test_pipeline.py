@@ -9,9 +9,19 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from models.ingest import IngestError
-from models.pipeline import analyze
+from models.ingest import IngestError, read_transactions
+from models.pipeline import (
+    analyze,
+    explain_table,
+    explain_transactions,
+    load_trained,
+    score_table,
+    score_transactions,
+    train_table,
+    train_transactions,
+)
 from tests.reference import CDNOW_SAMPLE as CDNOW
+from tests.reference import load_cdnow
 
 CLV_METRICS = {"spearman", "normalized_gini", "top_decile_capture", "total_ratio", "rmse", "mae",
                "r2", "deciles"}
@@ -89,7 +99,11 @@ def _customer_table(n=600, seed=3) -> pd.DataFrame:
 
 def test_customer_table_mode_regresses_target_and_excludes_leaky_features():
     csv = _customer_table().to_csv(index=False).encode()
-    report, customers = analyze(csv, kind="customers", target="purchase_amount")
+    updates = []
+    report, customers = analyze(csv, kind="customers", target="purchase_amount",
+                                progress=lambda p, m: updates.append(p))
+    assert updates == sorted(updates) and updates[-1] == 100 and len(updates) > 5
+    assert set(report["timings"]) == {"read", "regression", "segmentation", "assemble"}
     assert report["kind"] == "customers"
     assert [item["feature"] for item in report["leakage"]] == ["amount_copy"]
     assert "amount_copy" not in report["regression"]["features"]
@@ -177,3 +191,54 @@ def test_customer_attributes_join_the_features_the_models_learn_from(tmp_path):
     assert report["validation"]["attributes"]["rows_accepted"] == 400
     customers = pd.read_parquet(out / "customers.parquet")
     assert {"age", "annual_income", "signup_channel"} <= set(customers.columns)
+
+
+def test_cdnow_customers_without_a_purchase_are_counted_and_named(cdnow):
+    report, customers, _ = cdnow
+    transactions = load_cdnow()
+    buyers = set(transactions.loc[transactions["amount"] > 0, "customer_id"])
+    expected = sorted(set(transactions["customer_id"]) - buyers)
+    assert len(expected) == 8
+    assert report["data"]["customers_without_purchase"] == {"count": 8,
+                                                            "examples": expected[:5]}
+    problem = next(p for p in report["validation"]["problems"]
+                   if p["kind"] == "customer_without_purchase")
+    assert problem["count"] == 8 and expected[0] in problem["message"]
+    assert not set(expected) & set(customers["customer_id"])
+
+
+def test_trained_pipeline_saved_and_loaded_scores_and_explains_like_analyze(cdnow, tmp_path):
+    report, customers, _ = cdnow
+    transactions = read_transactions(CDNOW).frame
+    train_transactions(transactions, horizon=180).save(tmp_path / "trained")
+    assert not list((tmp_path / "trained").rglob("*.pkl"))
+    trained = load_trained(tmp_path / "trained")
+    scored = score_transactions(trained, transactions)
+    explanations = explain_transactions(trained, transactions)
+    joined = scored.join(explanations.contributions, on="customer_id")
+    pd.testing.assert_frame_equal(joined, customers, check_exact=True)
+    for name in ("clv", "churn"):
+        explained = {**trained.report["models"][name], **explanations.report(name)}
+        assert explained == report["models"][name]
+        shap = explanations.contributions.filter(like=f"shap_{name}__").sum(axis=1)
+        np.testing.assert_allclose(explanations.base_values[name] + shap,
+                                   explanations.outputs[name], atol=1e-6)
+    assert {"p_alive", "expected_purchases"} <= set(scored.columns)
+    assert scored["p_alive"].between(0, 1).all() and (scored["expected_purchases"] >= 0).all()
+
+
+def test_trained_customer_table_saved_and_loaded_scores_like_the_trained_one(tmp_path):
+    frame = _customer_table(n=300).rename(columns={"user_id": "customer_id"})
+    frame.loc[:4, "purchase_amount"] = np.nan
+    trained = train_table(frame, target="purchase_amount")
+    trained.save(tmp_path / "table")
+    loaded = load_trained(tmp_path / "table")
+    scored = score_table(loaded, frame)
+    pd.testing.assert_frame_equal(scored, score_table(trained, frame), check_exact=True)
+    predicted = scored.set_index("customer_id")["predicted_purchase_amount"]
+    assert predicted.notna().all()
+    assert predicted.iloc[5:].equals(trained.cv_predictions.rename(predicted.name))
+    explanations = explain_table(loaded, frame)
+    total = explanations.base_values["regression"] + explanations.contributions.sum(axis=1)
+    np.testing.assert_allclose(total, explanations.outputs["regression"], atol=1e-3)
+    assert loaded.report == json.loads(json.dumps(trained.report))

@@ -1,8 +1,10 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.rfm import SEGMENT_ACTIONS, SEGMENTS, quintile_score, rfm_segments
+from models.rfm import SEGMENT_ACTIONS, SEGMENTS, quintile_score, rfm_segments, rfm_thresholds
 
 
 def customers(n=200, seed=0):
@@ -91,3 +93,13 @@ def test_frequency_is_used_when_orders_are_missing():
     assert rfm_segments(frame)["f_score"].tolist() == quintile_score(frame["frequency"]).tolist()
     with pytest.raises(ValueError, match="total_spend"):
         rfm_segments(frame.drop(columns="total_spend"))
+
+
+def test_stored_thresholds_score_other_customers_as_the_training_population_would():
+    frame = customers(n=500, seed=4)
+    thresholds = rfm_thresholds(frame)
+    assert json.loads(json.dumps(thresholds)) == thresholds
+    pd.testing.assert_frame_equal(rfm_segments(frame, thresholds), rfm_segments(frame))
+    later = frame.iloc[:7]
+    pd.testing.assert_frame_equal(rfm_segments(later, thresholds), rfm_segments(frame).iloc[:7])
+    assert not rfm_segments(later).equals(rfm_segments(frame).iloc[:7])

@@ -1,0 +1,136 @@
+"""Transactions: train, score and explain as three separate calls.
+
+* :func:`train_transactions` — features at L (the day after the last transaction), RFM
+  thresholds, k-means segments, the CLV and churn backtests with every candidate's
+  metrics, the champions (rules in ``models.evaluation.clv`` / ``.churn``) refit for
+  final scoring. Returns :class:`Trained`; ``Trained.report`` is the JSON-safe report
+  (``kind``, ``timings`` of these stages, ``data``, ``rfm``, ``segmentation``,
+  ``models.clv`` / ``models.churn``). ``data.customers_without_purchase`` counts and
+  names (first five ids, sorted) the customers in the data without any positive amount
+  before L: they get no features and no scores.
+* :func:`score_transactions` — one row per customer with a purchase: ``customer_id``,
+  the features (``models.features`` plus ``spend_last_horizon`` and the ``btyd_*``
+  inputs), ``r_score, f_score, m_score, rfm_score, rfm_segment, action``,
+  ``cluster, persona, clv, churn_probability, p_alive, expected_purchases`` (BG/NBD
+  fitted before L: probability alive and purchases in the next ``horizon`` days; empty
+  when BTYD could not be fitted).
+* :func:`explain_transactions` — the champions' SHAP contributions, see
+  ``models.pipeline.explanations``.
+
+Scoring and explaining take the features at the end of the transactions they are given,
+so the trained models can score a later upload as well as the data they were trained on.
+Persistence: ``Trained.save(directory)`` / ``models.pipeline.load_trained(directory)``
+(layout in ``models.pipeline.trained``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from models.evaluation.backtest import run_backtest
+from models.evaluation.churn import ChurnBacktest
+from models.evaluation.clv import ClvBacktest
+from models.evaluation.data import BacktestData, final_features
+from models.pipeline.explanations import Explanations
+from models.pipeline.stages import Progress, Stages
+from models.pipeline.trained import Trained
+from models.rfm import rfm_segments, rfm_thresholds
+from models.segmentation import CustomerSegmenter
+
+SEGMENT_COLUMNS = ["frequency", "days_since_last", "total_spend", "avg_order_value", "tenure"]
+# Where each training stage starts on the 0–100 progress scale (their shares of the time).
+TRAIN_STAGES = {"features": 0, "rfm": 12.5, "segmentation": 16.25, "clv": 25, "churn": 68.75}
+EXAMPLE_IDS = 5
+
+
+def _customers_without_purchase(transactions: pd.DataFrame, features: pd.DataFrame) -> dict:
+    ids = pd.Index(transactions["customer_id"].dropna().unique()).astype(str)
+    missing = ids.difference(features.index.astype(str))
+    return {"count": int(len(missing)), "examples": [str(i) for i in missing[:EXAMPLE_IDS]]}
+
+
+def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
+                       attributes: pd.DataFrame | None = None, random_state: int = 0,
+                       progress: Progress | None = None, boosting: dict | None = None
+                       ) -> Trained:
+    """Fit everything on canonical transactions (``attributes``: index customer_id)."""
+    if horizon < 1:
+        raise ValueError("the horizon must be at least one day")
+    stages = Stages(TRAIN_STAGES, progress)
+    with stages.stage("features", "Building customer features"):
+        data = BacktestData(transactions, horizon, attributes)
+        features = data.features(data.end)
+    with stages.stage("rfm", "Scoring RFM segments"):
+        thresholds = rfm_thresholds(features)
+        segments = rfm_segments(features, thresholds)["rfm_segment"]
+    with stages.stage("segmentation", "Clustering customers"):
+        segmenter = CustomerSegmenter(random_state=random_state, columns=SEGMENT_COLUMNS)
+        segmenter.fit(features)
+    with stages.stage("clv", "Backtesting and fitting CLV models") as report:
+        clv = run_backtest(ClvBacktest(random_state, boosting), data, report)
+    with stages.stage("churn", "Backtesting and fitting churn models") as report:
+        churn = run_backtest(ChurnBacktest(random_state, boosting), data, report)
+    stages.progress(100, "Models trained")
+    report = {
+        "kind": "transactions",
+        "timings": stages.timings,
+        "data": {
+            "customers": int(len(features)),
+            "transactions": int(len(transactions)),
+            "first_date": transactions["date"].min().isoformat(),
+            "last_date": transactions["date"].max().isoformat(),
+            "customers_without_purchase": _customers_without_purchase(transactions, features),
+        },
+        "rfm": {"segments": counts(segments)},
+        "segmentation": segmentation_report(segmenter),
+        "models": {"clv": clv.to_dict(), "churn": churn.to_dict()},
+    }
+    return Trained(data.horizon, report, thresholds, segmenter, clv, churn, data.btyd(data.end))
+
+
+def _features(trained: Trained, frame: pd.DataFrame, attributes) -> pd.DataFrame:
+    """Features at the end of ``frame`` when it holds transactions, else ``frame`` itself
+    (a feature table or scored customers, indexed by or holding ``customer_id``)."""
+    if {"date", "amount"} <= set(frame.columns):
+        return final_features(frame, trained.horizon, trained.btyd, attributes)
+    return frame.set_index("customer_id") if "customer_id" in frame.columns else frame
+
+
+def score_transactions(trained: Trained, transactions: pd.DataFrame,
+                       attributes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per customer with a purchase (columns in the module docstring)."""
+    features = _features(trained, transactions, attributes)
+    customers = features.join(rfm_segments(features, trained.rfm_thresholds))
+    labels = trained.segmenter.predict(features)
+    customers["cluster"] = labels
+    customers["persona"] = [trained.segmenter.personas_[label] for label in labels]
+    customers["clv"] = trained.clv.predict(features)
+    customers["churn_probability"] = trained.churn.predict(features)
+    missing = pd.Series(float("nan"), index=features.index)
+    customers["p_alive"] = features.get("btyd_p_alive", missing)
+    customers["expected_purchases"] = features.get("btyd_purchases", missing)
+    customers.index.name = "customer_id"
+    return customers.reset_index()
+
+
+def explain_transactions(trained: Trained, transactions_or_features: pd.DataFrame,
+                         attributes: pd.DataFrame | None = None) -> Explanations:
+    """The CLV and churn champions' contributions for every customer."""
+    features = _features(trained, transactions_or_features, attributes)
+    return Explanations.of({"clv": trained.clv.explain(features),
+                            "churn": trained.churn.explain(features)})
+
+
+def counts(values: pd.Series) -> dict[str, int]:
+    return {str(name): int(count) for name, count in values.value_counts().items()}
+
+
+def segmentation_report(segmenter: CustomerSegmenter) -> dict:
+    return {
+        "k": int(segmenter.k_),
+        "silhouette": float(segmenter.silhouette_),
+        "curves": segmenter.curves_,
+        "columns": list(segmenter.columns_),
+        "personas": [segmenter.personas_[label] for label in range(segmenter.k_)],
+        "profiles": segmenter.profiles_.reset_index().to_dict(orient="records"),
+    }
