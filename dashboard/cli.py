@@ -19,6 +19,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli_analytics import analyze, generate_data
+from dashboard.cli_samples import sample_data
 from dashboard.config import ConfigError, check_secret_key, load_config
 from dashboard.schema import ROLES
 
@@ -264,3 +265,4 @@ def demo() -> None:
 
 main.add_command(generate_data)
 main.add_command(analyze)
+main.add_command(sample_data)
