@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from dashboard.job_kinds import demo_params
+from dashboard.labels import candidate_label
 from dashboard.queue import celery, job_task_name
 from models.pipeline import analyze_transactions
 from models.synthetic import generate_transactions
@@ -30,6 +31,15 @@ def _replace(target: Path, write) -> None:
     partial = target.with_name(target.name + ".partial")
     write(partial)
     os.replace(partial, target)
+
+
+def demo_summary(scored: int, horizon: int, models: dict) -> str:
+    """The finished job's message, naming the winning models in plain words."""
+    return (
+        f"Scored {scored:,} customers over {horizon} days. Best lifetime-value model: "
+        f"{candidate_label('clv', models['clv']['champion'])}; best churn model: "
+        f"{candidate_label('churn', models['churn']['champion'])}."
+    )
 
 
 def prepare_demo(context: JobContext) -> dict:
@@ -51,10 +61,7 @@ def prepare_demo(context: JobContext) -> dict:
     _replace(context.store.path(*DEMO_REPORT),
              lambda path: path.write_text(json.dumps(report, default=str)))
     models = report["models"]
-    context.summary = (
-        f"Scored {len(customers):,} customers over {horizon} days; champions: "
-        f"{models['clv']['champion']} (CLV), {models['churn']['champion']} (churn)"
-    )
+    context.summary = demo_summary(len(customers), horizon, models)
     return {
         "path": "/".join(DEMO_TRANSACTIONS),
         "rows": len(frame),
