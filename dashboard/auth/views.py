@@ -35,6 +35,7 @@ bp = Blueprint("auth", __name__)
 LOGIN_REFUSED = "Invalid email or password."
 TOO_MANY = "Too many failed sign-in attempts. Wait a minute and try again."
 UNAVAILABLE = "Sign-in is temporarily unavailable. Please try again shortly."
+SIGNED_OUT = "You have been signed out."
 
 
 def client_address() -> str:
@@ -99,6 +100,7 @@ def logout():
     audit.record("logout", tenant_id=user.tenant_id, user_id=user.id, address=client_address())
     logout_user()
     session.clear()
+    flash(SIGNED_OUT, "success")
     return redirect(url_for("auth.login"))
 
 
