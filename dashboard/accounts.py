@@ -9,6 +9,7 @@ together with its audit row.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard import audit
-from dashboard.auth.passwords import hash_password, password_problem
+from dashboard.auth.passwords import hash_password, password_problem, verify_password
 from dashboard.auth.tokens import new_token
 from dashboard.schema import ROLES, ApiToken, Tenant, User, utcnow
 from dashboard.store import TenantStore
@@ -80,8 +81,15 @@ def _valid_name(name: str, what: str) -> str:
     return cleaned
 
 
-def _check_password(password: str, email: str) -> None:
-    problem = password_problem(password, email)
+@dataclass(frozen=True)
+class PasswordReset:
+    user: User
+    tokens_revoked: int
+
+
+def _check_password(password: str, email: str, tenant: Tenant | None) -> None:
+    context = (tenant.name, tenant.slug) if tenant is not None else ()
+    problem = password_problem(password, email, context)
     if problem:
         raise WeakPassword(problem)
 
@@ -139,7 +147,7 @@ def create_user(session: Session, tenant_slug_or_tenant: str | Tenant, email: st
     email = _valid_email(email)
     if role not in ROLES:
         raise InvalidRole(f"role {role!r} is not one of {', '.join(ROLES)}")
-    _check_password(password, email)
+    _check_password(password, email, tenant)
     if find_user(session, email) is not None:
         raise DuplicateEmail(f"a user with email {email!r} already exists")
     user = User(tenant_id=tenant.id, email=email, password_hash=hash_password(password),
@@ -155,17 +163,33 @@ def create_user(session: Session, tenant_slug_or_tenant: str | Tenant, email: st
 def set_password(session: Session, user: User, new_password: str, *,
                  action: str = "password_changed", address: str | None = None) -> None:
     """Replace the password and end every existing session of the user."""
-    _check_password(new_password, user.email)
-    user.password_hash = hash_password(new_password)
-    user.session_version += 1
-    session.add(audit.event(action, tenant_id=user.tenant_id, user_id=user.id, address=address))
+    _stage_password(session, user, new_password, action, address)
     session.commit()
 
 
-def reset_password(session: Session, email: str, password: str) -> User:
+def _stage_password(session: Session, user: User, new_password: str, action: str,
+                    address: str | None) -> None:
+    _check_password(new_password, user.email, session.get(Tenant, user.tenant_id))
+    if verify_password(user.password_hash, new_password):
+        raise WeakPassword("The new password must differ from the current one.")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    session.add(audit.event(action, tenant_id=user.tenant_id, user_id=user.id, address=address))
+
+
+def reset_password(session: Session, email: str, password: str, *,
+                   revoke_tokens: bool = True) -> PasswordReset:
+    """Set a new password for a user who lost theirs or whose account may be compromised.
+
+    Every session ends (the session version moves on). Unless `revoke_tokens` is False the
+    user's API tokens are revoked too, in the same commit: a reset after a compromise must
+    not leave a stolen token working."""
     user = get_user(session, email)
-    set_password(session, user, password, action="password_reset")
-    return user
+    _stage_password(session, user, password, "password_reset", None)
+    revoked = _revoke(session, user, select(ApiToken).where(ApiToken.user_id == user.id),
+                      reason="password_reset") if revoke_tokens else 0
+    session.commit()
+    return PasswordReset(user, revoked)
 
 
 def create_token(session: Session, email: str, name: str) -> tuple[ApiToken, str]:
@@ -186,18 +210,24 @@ def create_token(session: Session, email: str, name: str) -> tuple[ApiToken, str
 def revoke_tokens(session: Session, email: str, name: str) -> int:
     """Revoke the user's active tokens called `name`; they stop working at once."""
     user = get_user(session, email)
-    tokens = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == name,
-                               ApiToken.revoked_at.is_(None))
-    ).all()
-    if not tokens:
+    revoked = _revoke(session, user, select(ApiToken).where(ApiToken.user_id == user.id,
+                                                            ApiToken.name == name))
+    if not revoked:
         raise UnknownToken(f"{user.email} has no active token named {name!r}")
+    session.commit()
+    return revoked
+
+
+def _revoke(session: Session, user: User, query, **detail) -> int:
+    """Revoke the active tokens `query` selects, with an audit row each; the caller
+    commits."""
+    tokens = session.scalars(query.where(ApiToken.revoked_at.is_(None))).all()
     now = utcnow()
     for token in tokens:
         token.revoked_at = now
         session.add(audit.event("token_revoked", tenant_id=user.tenant_id, user_id=user.id,
-                                token_id=token.id, name=name, prefix=token.prefix))
-    session.commit()
+                                token_id=token.id, name=token.name, prefix=token.prefix,
+                                **detail))
     return len(tokens)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import g
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager
+from flask_login import LoginManager, user_logged_in
 from flask_wtf.csrf import CSRFProtect
 
 login_manager = LoginManager()
@@ -24,6 +24,12 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
         if g.get("login_via_token"):
             return None
         return super().save_session(app, session, response)
+
+
+def _stamp_new_session(_app, **_extra) -> None:
+    from dashboard.auth.users import stamp_new_session
+
+    stamp_new_session()
 
 
 def init_app(app) -> None:
@@ -43,6 +49,8 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_token_user)
+    # Every sign-in starts the session's idle and absolute clocks, whichever view did it.
+    user_logged_in.connect(_stamp_new_session, app)
     app.session_interface = TokenAwareSessionInterface()
 
     app.before_request(gate)

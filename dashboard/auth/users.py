@@ -5,15 +5,21 @@ A password change bumps the user's session version, so every cookie issued befor
 stops loading. Logout puts the session's random `sid` on a deny-list in Redis for as long
 as a cookie can live, so a copy of a logged-out cookie stops loading too, while the
 user's other sessions stay signed in.
+
+Lifetimes: a session records when it signed in and when it was last used. It stops
+loading `SESSION_IDLE_MINUTES` after its last request and `PERMANENT_SESSION_LIFETIME`
+(`SESSION_MAX_HOURS`) after sign-in, whatever happens in between; the same lifetime is
+the oldest signed cookie Flask accepts at all.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 import redis
-from flask import current_app
+from flask import current_app, session
 
 from dashboard.database import db
 from dashboard.redis_conn import get_redis
@@ -21,6 +27,11 @@ from dashboard.schema import User
 
 log = logging.getLogger(__name__)
 LOGGED_OUT_PREFIX = "valuelens:logged-out-session"
+SIGNED_IN_AT = "signed_in_at"
+LAST_SEEN_AT = "last_seen_at"
+# Refreshing the last-seen time on every request would re-sign the cookie on every
+# request; a minute is finer than any idle limit.
+LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
 class LoginUser:
@@ -58,8 +69,34 @@ def forget_session(sid: str) -> None:
     get_redis().set(_logged_out_key(sid), 1, ex=max(lifetime, 1))
 
 
+def stamp_new_session() -> None:
+    """Record the sign-in time in a fresh session."""
+    now = int(time.time())
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN_AT] = now
+
+
+def session_in_time() -> bool:
+    """True when the session is within its idle and absolute lifetimes; notes this use."""
+    signed_in, seen = session.get(SIGNED_IN_AT), session.get(LAST_SEEN_AT)
+    if not isinstance(signed_in, int) or not isinstance(seen, int):
+        return False
+    config = current_app.config
+    now = int(time.time())
+    if now - signed_in > current_app.permanent_session_lifetime.total_seconds():
+        return False
+    if now - seen > config["SESSION_IDLE_MINUTES"] * 60:
+        return False
+    if now - seen >= LAST_SEEN_RESOLUTION_SECONDS:
+        session[LAST_SEEN_AT] = now
+    return True
+
+
 def load_session_user(login_id: str) -> LoginUser | None:
-    """flask-login's user_loader: None (anonymous) for stale, logged-out or odd ids."""
+    """flask-login's user_loader: None (anonymous) for stale, logged-out, expired or odd
+    ids."""
+    if not session_in_time():
+        return None
     user_id, _, rest = login_id.partition(":")
     version, _, sid = rest.partition(":")
     if not (user_id and version.isdigit() and sid):
