@@ -1,9 +1,10 @@
 """The `valuelens` command line: local run, production entry points, administration and
 the offline analytics pipeline.
 
-Administrative commands build the app through `create_app()` in CLI mode (no web secret
-needed), call `dashboard.accounts`, and turn its errors into a message on stderr with
-exit status 1. `web`, `worker` and `beat` replace this process with the real server
+Account commands bind the database alone (no web secret needed), call
+`dashboard.accounts`, and turn its errors into a message on stderr with exit status 1;
+`demo` builds the app through `create_app()` in CLI mode, since it enqueues a job.
+`web`, `worker` and `beat` replace this process with the real server
 (`os.execv`) so that signals from the container runtime reach it directly.
 """
 
@@ -18,6 +19,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli_analytics import analyze, generate_data
+from dashboard.cli_samples import sample_data
 from dashboard.config import ConfigError, check_secret_key, load_config
 from dashboard.schema import ROLES
 
@@ -38,32 +40,30 @@ def _settings(server: bool = False) -> dict:
 
 
 @contextmanager
-def _admin_session():
-    """A database session inside an app built for administration (CLI mode); account
-    errors become CLI errors (the message on stderr, exit status 1)."""
-    from dashboard import create_app
+def _account_session():
+    """A database session for the account commands, with the configuration; account and
+    database errors become CLI errors (the message on stderr, exit status 1).
+
+    These commands touch a few rows, so they bind the database alone instead of building
+    the web app: importing Dash, Celery and the analytics stack would cost seconds."""
+    from dashboard import accounts
     from dashboard.database import db
 
+    settings = _settings()
+    db.configure(settings["DATABASE_URL"])
     try:
-        app = create_app({"CLI_MODE": True})
-    except ConfigError as exc:
+        yield db.session(), settings
+    except accounts.AccountError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    from dashboard import accounts
-
-    with app.app_context():
-        try:
-            yield db.session(), app
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from None
-        except SQLAlchemyError as exc:
-            db.session.rollback()
-            raise click.ClickException(
-                f"{_first_line(exc)} (is the database reachable and migrated? "
-                "`valuelens init-db` migrates it)"
-            ) from None
-        finally:
-            db.session.remove()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{_first_line(exc)} (is the database reachable and migrated? "
+            "`valuelens init-db` migrates it)"
+        ) from None
+    finally:
+        db.session.remove()
 
 
 def _first_line(exc: Exception) -> str:
@@ -155,7 +155,7 @@ def init_db() -> None:
 @click.option("--name", required=True, help="Display name of the company.")
 def create_tenant(slug: str, name: str) -> None:
     """Create a tenant (a company); add its first admin with create-user."""
-    with _admin_session() as (session, _app):
+    with _account_session() as (session, _):
         from dashboard import accounts
 
         tenant = accounts.create_tenant(session, slug, name)
@@ -170,7 +170,7 @@ def create_tenant(slug: str, name: str) -> None:
 def create_user(tenant_slug: str, email: str, role: str, password_stdin: bool) -> None:
     """Create a user in a tenant."""
     password = _read_password(password_stdin)
-    with _admin_session() as (session, _app):
+    with _account_session() as (session, _):
         from dashboard import accounts
 
         user = accounts.create_user(session, tenant_slug, email, password, role)
@@ -182,7 +182,7 @@ def create_user(tenant_slug: str, email: str, role: str, password_stdin: bool) -
 @click.option("--name", required=True, help="What the token is for, e.g. 'nightly export'.")
 def create_token(email: str, name: str) -> None:
     """Create an API token; the token is printed once, alone on the last line."""
-    with _admin_session() as (session, _app):
+    with _account_session() as (session, _):
         from dashboard import accounts
 
         token, plain = accounts.create_token(session, email, name)
@@ -196,7 +196,7 @@ def create_token(email: str, name: str) -> None:
 @click.option("--name", required=True, help="The name the token was created with.")
 def revoke_token(email: str, name: str) -> None:
     """Revoke a user's API tokens of that name; they stop working at once."""
-    with _admin_session() as (session, _app):
+    with _account_session() as (session, _):
         from dashboard import accounts
 
         count = accounts.revoke_tokens(session, email, name)
@@ -212,7 +212,7 @@ def reset_password(email: str, password_stdin: bool, keep_tokens: bool) -> None:
     """Set a new password; the user's sessions end and, unless --keep-tokens, their API
     tokens are revoked."""
     password = _read_password(password_stdin)
-    with _admin_session() as (session, _app):
+    with _account_session() as (session, _):
         from dashboard import accounts
 
         reset = accounts.reset_password(session, email, password,
@@ -228,14 +228,14 @@ def reset_password(email: str, password_stdin: bool, keep_tokens: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_tenant(slug: str, yes: bool) -> None:
     """Delete a tenant with all its users, data, models and files."""
-    with _admin_session() as (session, app):
+    with _account_session() as (session, settings):
         from dashboard import accounts
 
         tenant = accounts.get_tenant(session, slug)
         if not yes:
             click.confirm(f"Delete tenant {slug!r} ({tenant.name}) with all its users, data "
                           "and files? This cannot be undone", abort=True, err=True)
-        accounts.delete_tenant(session, slug, app.config["DATA_DIR"])
+        accounts.delete_tenant(session, slug, settings["DATA_DIR"])
     click.echo(f"Deleted tenant {slug!r}.")
 
 
@@ -250,7 +250,13 @@ def demo() -> None:
             "REDIS_URL is not set: the demo data loads as a job and needs the queue "
             "(`valuelens run` creates the demo by itself on first start)"
         )
-    with _admin_session() as (_session, app):
+    from dashboard import create_app
+
+    try:
+        app = create_app({"CLI_MODE": True})
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    with app.app_context(), _account_session():
         created = ensure_demo(settings["DEMO_PASSWORD"] or None)
     if created is None:
         click.echo("The demo tenant exists already; nothing to do.")
@@ -266,3 +272,4 @@ def demo() -> None:
 
 main.add_command(generate_data)
 main.add_command(analyze)
+main.add_command(sample_data)
