@@ -25,6 +25,8 @@ class JobKind:
     # Whether a client may start it through POST /api/v1/jobs; the others are started by
     # their own endpoints (uploads, retraining) or by the platform.
     submittable: bool = False
+    # The broker queue its tasks go to; None is the default queue every worker consumes.
+    queue: str | None = None
 
 
 def _whole(value, name: str, low: int, high: int | None = None) -> int:

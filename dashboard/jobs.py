@@ -45,7 +45,7 @@ def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) 
     ))
     store.commit()
     try:
-        send_job_task(kind, job.id, job.task_id)
+        send_job_task(kind, job.id, job.task_id, JOB_KINDS[kind].queue)
     except BROKER_ERRORS as exc:
         logger.error("job %s could not be queued: %s", job.id, exc)
         job.status = "failed"

@@ -60,15 +60,16 @@ def broker_connection() -> Iterator:
         yield connection
 
 
-def send_job_task(kind: str, job_id: str, task_id: str) -> None:
+def send_job_task(kind: str, job_id: str, task_id: str, queue: str | None = None) -> None:
     """Hand the job's task to the broker; raises one of `BROKER_ERRORS` when it cannot."""
+    routing = {"queue": queue} if queue else {}
     with broker_connection() as connection:
         # The outcome lives in the job row, so no Celery result is stored or awaited.
         # The time limits travel in the message: a worker applies the ones it receives.
         celery.send_task(job_task_name(kind), args=[job_id], task_id=task_id,
                          ignore_result=True, connection=connection,
                          time_limit=celery.conf.task_time_limit,
-                         soft_time_limit=celery.conf.task_soft_time_limit)
+                         soft_time_limit=celery.conf.task_soft_time_limit, **routing)
 
 
 def revoke_task(task_id: str, terminate: bool) -> None:

@@ -26,7 +26,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select, update
 
 from dashboard.database import db
-from dashboard.schema import FINISHED_JOB_STATES, Job, utcnow
+from dashboard.schema import Job, utcnow
 from dashboard.store import TenantStore, store_for
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 # The first delivery plus at most two redeliveries after a crashed worker.
 MAX_DELIVERIES = 3
 MAX_ERROR_CHARS = 500
+# A redelivery after a crashed worker finds its job still `running`.
+CLAIMABLE_STATES = ("queued", "running")
 
 Work = Callable[["JobContext"], dict | None]
 
@@ -106,33 +108,43 @@ def readable_error(exc: BaseException) -> str:
 
 
 def _start(job_id: str) -> Job | None:
-    """Claim the job for this delivery, or return None when it must not run."""
+    """Claim the job for this delivery, or return None when it must not run.
+
+    The claim is one conditional update (`queued` or a crashed delivery's `running` →
+    `running`), so a cancel, the reaper and the claim can never overwrite each other's
+    state: whichever writes first wins, and the others change nothing."""
     session = db.session()
-    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
-    if job is None:
-        logger.warning("job %s does not exist (tenant deleted?); nothing to run", job_id)
-        session.rollback()
-        return None
-    if job.status in FINISHED_JOB_STATES:
-        logger.info("job %s is already %s; not running it again", job_id, job.status)
-        session.rollback()
-        return None
     now = utcnow()
-    if job.attempts >= MAX_DELIVERIES:
-        job.status = "failed"
-        job.error = (
-            f"The job crashed its worker {job.attempts} times; it was not run again"
+    claimable = (Job.id == job_id, Job.status.in_(CLAIMABLE_STATES))
+    exhausted = session.execute(
+        update(Job).where(*claimable, Job.attempts >= MAX_DELIVERIES).values(
+            status="failed", finished_at=now,
+            error=f"The job crashed its worker {MAX_DELIVERIES} times; it was not run again",
         )
-        job.finished_at = now
-        session.commit()
-        logger.error("job %s crashed its worker %d times; giving up", job_id, job.attempts)
-        return None
-    job.attempts += 1
-    job.status = "running"
-    job.started_at = now
-    job.heartbeat_at = now
-    job.message = "Started" if job.attempts == 1 else f"Started again (attempt {job.attempts})"
+    ).rowcount
+    claimed = 0 if exhausted else session.execute(
+        update(Job).where(*claimable, Job.attempts < MAX_DELIVERIES).values(
+            status="running", attempts=Job.attempts + 1, started_at=now, heartbeat_at=now,
+            message="Started",
+        )
+    ).rowcount
     session.commit()
+    if exhausted:
+        logger.error("job %s crashed its worker %d times; giving up", job_id, MAX_DELIVERIES)
+        return None
+    job = session.get(Job, job_id)
+    if not claimed:
+        if job is None:
+            logger.warning("job %s does not exist (tenant deleted?); nothing to run", job_id)
+        else:
+            logger.info("job %s is already %s; not running it", job_id, job.status)
+        session.rollback()
+        return None
+    session.refresh(job)
+    if job.attempts > 1:
+        session.execute(update(Job).where(Job.id == job_id, Job.status == "running").values(
+            message=f"Started again (attempt {job.attempts})"))
+        session.commit()
     return job
 
 

@@ -20,7 +20,7 @@ from workers.progress import run_job
 
 CRASH_QUEUE = "valuelens-crash-tests"
 for _name in ("crash_worker", "block_worker"):
-    register_job_kind(JobKind(_name, no_params))
+    register_job_kind(JobKind(_name, no_params, queue=CRASH_QUEUE))
 
 
 def _kill_the_worker(context) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import wait_for
 from dashboard.queue import tasks_held_by_workers
+from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -102,9 +102,9 @@ def test_cancelling_a_finished_job_is_a_conflict(app, api_as, make_user, make_jo
 def test_a_queued_job_cancelled_before_a_worker_takes_it_never_runs(celery_worker, app, api_as,
                                                                    make_user, make_job, job_row):
     from dashboard.jobs import submit_job
+    from dashboard.reaper import queued_task_ids, unacked_task_ids
     from dashboard.redis_conn import get_redis
     from dashboard.store import store_for
-    from dashboard.reaper import queued_task_ids, unacked_task_ids
 
     analyst = make_user(role="analyst")
     api = api_as(analyst)

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.conftest import other_redis_db, wait_for
 from dashboard.reaper import MESSAGE_LOST, WORKER_LOST, reap
+from tests.integration.conftest import other_redis_db, wait_for
 
 pytestmark = pytest.mark.integration
 
