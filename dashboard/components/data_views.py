@@ -1,0 +1,124 @@
+"""The data page's pieces: the upload form, the mapping preview, job progress and the
+validation report of a dataset version, all rendered as text."""
+
+from __future__ import annotations
+
+import json
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.tables import cell_text, text_table
+from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job
+from dashboard.store import TenantStore
+
+KINDS = [{"label": "Transactions (one row per purchase)", "value": "transactions"},
+         {"label": "Customer table (one row per customer)", "value": "customers"}]
+MODES = [{"label": "Replace the current data", "value": "replace"},
+         {"label": "Append to the current data", "value": "append"}]
+NOT_MAPPED = "__none__"
+STEP_ORDER = ("ingest", "train", "score", "explain")
+
+
+def upload_form() -> dbc.Card:
+    hidden = {"type": "text", "style": {"display": "none"}, "debounce": False}
+    return dbc.Card([dbc.CardHeader("Upload data"), dbc.CardBody([
+        html.Div("Drop a CSV file here, or click to choose one", id="upload-drop",
+                 className="vl-drop mb-2", role="button", tabIndex="0"),
+        dbc.Row([
+            dbc.Col(dbc.Select(id="upload-kind", options=KINDS, value="transactions"), md=5),
+            dbc.Col(dbc.Select(id="upload-mode", options=MODES, value="replace"), md=4),
+            dbc.Col(dbc.Input(id="upload-target", placeholder="Target column (customer table)"), md=3),
+        ], className="g-2 mb-2"),
+        dbc.Button("Check columns", id="upload-check", color="secondary", className="me-2"),
+        dbc.Button("Upload", id="upload-start", color="primary"),
+        html.Div(id="upload-status", className="mt-2 small", role="status"),
+        html.Div(id="upload-preview-box", className="mt-3"),
+        html.Div(id="upload-progress-box", className="mt-3"),
+        dcc.Input(id="upload-filename", **hidden),
+        dcc.Input(id="upload-preview", **hidden),
+        dcc.Input(id="upload-mapping", **hidden),
+        dcc.Input(id="upload-job", **hidden),
+        dcc.Interval(id="upload-poll", interval=1000, disabled=True),
+    ])], className="mb-3")
+
+
+def parse_preview(raw: str | None) -> dict:
+    try:
+        preview = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return preview if isinstance(preview, dict) else {}
+
+
+def preview_view(preview: dict) -> html.Div:
+    """Detected columns with a drop-down per field to correct the mapping, and sample rows."""
+    columns = [str(c) for c in preview.get("columns") or []]
+    mapping = preview.get("mapping") or {}
+    fields = list(dict.fromkeys([*mapping.keys(), *(preview.get("fields") or [])]))
+    options = [{"label": "(not in this file)", "value": NOT_MAPPED}] + [
+        {"label": c, "value": c} for c in columns]
+    pickers = [dbc.Col([dbc.Label(field.replace("_", " ")),
+                        dbc.Select(id={"type": "map-field", "field": field}, options=options,
+                                   value=mapping.get(field) or NOT_MAPPED)], xs=6, md=3)
+               for field in fields]
+    sample = preview.get("sample") or preview.get("rows") or []
+    sample_table = text_table(columns, [[row.get(c) for c in columns] for row in sample[:5]
+                                        if isinstance(row, dict)], empty="")
+    problems = [html.Li(str(p)) for p in preview.get("problems") or preview.get("warnings") or []]
+    return html.Div([
+        html.H3("Column mapping", className="h6"),
+        dbc.Row(pickers, className="g-2 mb-2", id="mapping-pickers"),
+        html.Ul(problems, className="text-danger small") if problems else None,
+        sample_table,
+    ])
+
+
+def mapping_json(fields: list[str], values: list[str | None]) -> str:
+    return json.dumps({f: v for f, v in zip(fields, values, strict=False) if v and v != NOT_MAPPED})
+
+
+def progress_view(job: Job, steps: list[Job]) -> html.Div:
+    colour = {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(job.status, "primary")
+    running = job.status not in FINISHED_JOB_STATES
+    label = "done" if job.status == "succeeded" else f"{job.progress:.0f}%"
+    ordered = sorted(steps, key=lambda s: STEP_ORDER.index(s.kind) if s.kind in STEP_ORDER else 99)
+    return html.Div([
+        dbc.Progress(value=100 if job.status == "succeeded" else job.progress, label=label,
+                     color=colour, striped=running, animated=running, id="upload-progress"),
+        html.P(job.error if job.status == "failed" and job.error else job.message,
+               className="small text-muted mt-1 mb-1", id="upload-progress-message"),
+        html.Ol([html.Li(f"{s.kind}: {s.status}" + (f" ({s.progress:.0f}%)" if s.status == "running" else ""))
+                 for s in ordered], className="small mb-0") if ordered else None,
+    ], **{"data-status": job.status})
+
+
+def datasets(store: TenantStore, limit: int = 50) -> list[Dataset]:
+    rows, _ = store.list(Dataset, order_by=(Dataset.created_at.desc(),), limit=limit)
+    return rows
+
+
+def datasets_table(store: TenantStore):
+    return text_table(["File", "Kind", "Status", "Rows", "Mode", "Uploaded (UTC)"],
+                      [(d.filename, d.kind, d.status, d.rows, d.mode, d.created_at)
+                       for d in datasets(store)], empty="No uploads yet.", table_id="datasets-table")
+
+
+def report_view(dataset: Dataset) -> html.Div:
+    """The validation report as headings and lines of text, whatever its nesting."""
+    def render(value, depth=0):
+        if isinstance(value, dict):
+            return html.Ul([html.Li([html.Strong(str(k).replace("_", " ") + ": "), render(v, depth + 1)])
+                            for k, v in value.items()], className="mb-1")
+        if isinstance(value, list):
+            if not value:
+                return html.Span("none")
+            return html.Ul([html.Li(render(v, depth + 1)) for v in value[:50]], className="mb-1")
+        return html.Span(cell_text(value))
+
+    parts = [html.P(f"{dataset.filename}: {dataset.status}", className="fw-semibold")]
+    if dataset.error:
+        parts.append(dbc.Alert(dataset.error, color="danger"))
+    parts.append(render(dataset.report) if dataset.report else
+                 html.P("No report yet.", className="text-muted"))
+    return html.Div(parts, id="dataset-report")

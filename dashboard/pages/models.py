@@ -1,0 +1,111 @@
+"""Models: trained versions and their backtests, drift of the newest upload, the job
+history with cancel; admins also retrain, promote and roll back."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+from flask_login import current_user
+
+from dashboard.components.access import allowed, refuse_unless
+from dashboard.components.jobs import jobs_table
+from dashboard.components.model_tables import (
+    cancellable,
+    drift_table,
+    jobs_history,
+    model_versions,
+    versions_table,
+)
+from dashboard.components.tables import feedback
+from dashboard.jobs import JobNotCancellable, cancel_job
+from dashboard.store import NotFound, current_store
+
+dash.register_page(__name__, path="/models", name="Models", title="Models · ValueLens")
+REFRESH_MS = 3000
+
+
+def admin_controls():
+    options = [{"label": f"{m.kind} · {m.candidate} · {m.created_at:%Y-%m-%d %H:%M} ({m.status})",
+                "value": m.id} for m in model_versions(current_store()) if m.status != "champion"]
+    return dbc.Card([dbc.CardHeader("Retrain and promote"), dbc.CardBody([
+        dbc.Button("Retrain now", id="retrain", color="primary", className="me-2"),
+        html.Span("Trains on the current data and scores everyone; the dashboards switch "
+                  "when it succeeds.", className="text-muted small"),
+        html.Div(id="retrain-feedback"),
+        dbc.InputGroup([dbc.Select(id="promote-choice", options=options,
+                                   placeholder="A version to make champion (also to roll back)"),
+                        dbc.Button("Make champion", id="promote", color="secondary")],
+                       className="mt-3"),
+        html.Div(id="promote-feedback"),
+    ])], className="mb-3", id="admin-model-controls")
+
+
+def layout(**_query):
+    store = current_store()
+    drift_title, drift = drift_table(store)
+    jobs = jobs_history(store)
+    job_controls = [dbc.InputGroup([dbc.Select(id="cancel-choice", options=cancellable(jobs),
+                                               placeholder="A queued or running job"),
+                                    dbc.Button("Cancel job", id="cancel-job", color="warning")],
+                                   className="mt-3"),
+                    html.Div(id="cancel-feedback")] if allowed("analyst") else []
+    return html.Div([
+        html.H2("Models", className="h4 mb-3"),
+        admin_controls() if allowed("admin") else None,
+        dbc.Card([dbc.CardHeader("Model versions"),
+                  dbc.CardBody(html.Div(versions_table(store), id="versions-box"))], className="mb-3"),
+        dbc.Card([dbc.CardHeader("Drift"), dbc.CardBody([
+            html.P(drift_title, className="text-muted small"), drift])], className="mb-3"),
+        dbc.Card([dbc.CardHeader("Jobs"), dbc.CardBody([
+            html.Div(jobs_table(jobs), id="model-jobs"), *job_controls])]),
+        dcc.Interval(id="models-refresh", interval=REFRESH_MS),
+    ])
+
+
+@callback(Output("model-jobs", "children"), Output("versions-box", "children"),
+          Input("models-refresh", "n_intervals"), prevent_initial_call=True)
+def refresh(_n):
+    store = current_store()
+    return jobs_table(jobs_history(store)), versions_table(store)
+
+
+@callback(Output("cancel-feedback", "children"), Input("cancel-job", "n_clicks"),
+          State("cancel-choice", "value"), prevent_initial_call=True)
+def cancel(_clicks, job_id):
+    refuse_unless("analyst")
+    if not job_id:
+        return feedback("Choose a job to cancel.", ok=False)
+    try:
+        cancel_job(current_store(), current_user, job_id)
+    except (NotFound, JobNotCancellable) as error:
+        return feedback(str(error).capitalize(), ok=False)
+    return feedback("The job was cancelled.")
+
+
+@callback(Output("retrain-feedback", "children"), Input("retrain", "n_clicks"),
+          prevent_initial_call=True)
+def retrain(_clicks):
+    refuse_unless("admin")
+    from dashboard.pipeline import start_retrain
+
+    try:
+        job = start_retrain(current_store(), current_user)
+    except (ValueError, RuntimeError) as error:
+        return feedback(str(error), ok=False)
+    return feedback(f"Retraining started; its progress shows under Jobs ({job.id[:8]}).")
+
+
+@callback(Output("promote-feedback", "children"), Input("promote", "n_clicks"),
+          State("promote-choice", "value"), prevent_initial_call=True)
+def promote(_clicks, version_id):
+    refuse_unless("admin")
+    from dashboard.pipeline import promote_model
+
+    if not version_id:
+        return feedback("Choose a version.", ok=False)
+    try:
+        version = promote_model(current_store(), current_user, version_id)
+    except (NotFound, ValueError, RuntimeError) as error:
+        return feedback(str(error), ok=False)
+    return feedback(f"{getattr(version, 'candidate', 'The version')} is now the champion.")
