@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from models.ingest.report import ValidationReport, reject
 from models.ingest.sniff import RawTable
-from models.ingest.synonyms import TRANSACTION_SYNONYMS, normalise
+from models.ingest.synonyms import CUSTOMER_ID_SYNONYMS, TRANSACTION_SYNONYMS, normalise
 from models.ingest.values import parse_dates, parse_numbers, sample
 
 _MIN_DATE, _MAX_DATE = np.datetime64("1900-01-01", "ns"), np.datetime64("2100-01-01", "ns")
@@ -31,6 +31,17 @@ def quoted(names: list[str]) -> str:
 def map_transaction_columns(raw: RawTable, mapping, report: ValidationReport) -> dict[str, int]:
     """Positions of the canonical transaction columns, from ``mapping``, the header
     or, for a headerless file, the content; rejects a file missing a required one."""
+    columns, missing = find_transaction_columns(raw, mapping, report)
+    for target, reason in missing:
+        reject(report, "missing_column", target, reason)
+    describe_mapping(raw, columns, report)
+    return columns
+
+
+def find_transaction_columns(raw: RawTable, mapping, report: ValidationReport
+                             ) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The canonical columns found, and (field, reason) for each required one missing.
+    Only a mapping naming an unknown field or column is rejected here."""
     columns = resolve_override(mapping, raw.names, bool(report.header),
                                tuple(TRANSACTION_SYNONYMS), report)
     overridden = set(columns)
@@ -47,6 +58,7 @@ def map_transaction_columns(raw: RawTable, mapping, report: ValidationReport) ->
         # A lone price column is the line amount (e.g. user_id, order_date, price).
         columns["amount"] = columns.pop("unit_price")
     has_amount = "amount" in columns or {"quantity", "unit_price"} <= columns.keys()
+    missing = []
     for target, present in (("customer_id", "customer_id" in columns),
                             ("date", "date" in columns), ("amount", has_amount)):
         if not present:
@@ -55,8 +67,12 @@ def map_transaction_columns(raw: RawTable, mapping, report: ValidationReport) ->
                     + " or pass a column mapping.")
             found = (f"among {quoted(raw.names)}" if report.header
                      else "by content in this headerless file")
-            reject(report, "missing_column", target,
-                   f"required column '{target}' was not found {found}. {hint}")
+            missing.append((target, f"required column '{target}' was not found {found}. {hint}"))
+    return columns, missing
+
+
+def describe_mapping(raw: RawTable, columns: dict[str, int], report: ValidationReport) -> None:
+    """Fill ``report.mapping`` and say how a headerless or amount-less file was read."""
     order = [*TRANSACTION_SYNONYMS]
     report.mapping = {t: raw.names[columns[t]] for t in sorted(columns, key=order.index)}
     if not report.header:
@@ -67,7 +83,37 @@ def map_transaction_columns(raw: RawTable, mapping, report: ValidationReport) ->
         report.warnings.append(
             f"No amount column: amount = {report.mapping['quantity']} × "
             f"{report.mapping['unit_price']}.")
-    return columns
+
+
+def find_customer_id(names: list[str], mapping, report: ValidationReport
+                     ) -> tuple[int | None, str | None]:
+    """The customer id column of a customer table: given by ``mapping``, found by
+    name, or the first column of a headerless file; else None and the reason."""
+    columns = resolve_override(mapping, names, bool(report.header), ("customer_id",), report)
+    if report.header:
+        map_by_header(names, {"customer_id": CUSTOMER_ID_SYNONYMS}, columns)
+    else:
+        columns.setdefault("customer_id", 0)
+    if "customer_id" in columns:
+        return columns["customer_id"], None
+    return None, (f"no customer id column was found among {quoted(names)}. Name it like "
+                  f"one of {', '.join(CUSTOMER_ID_SYNONYMS[:6])} or pass a column mapping.")
+
+
+def attribute_names(names: list[str], id_position: int) -> list[tuple[int, str]]:
+    """(position, name) of every customer-table column but the id; blank and repeated
+    header names get the position added so every attribute has its own name."""
+    seen = {"customer_id"}
+    out = []
+    for position, name in enumerate(names):
+        if position == id_position:
+            continue
+        name = name or f"column_{position}"
+        if name in seen:
+            name = f"{name}_{position}"
+        seen.add(name)
+        out.append((position, name))
+    return out
 
 
 def resolve_override(mapping: Mapping[str, object] | None, names: list[str], header: bool,

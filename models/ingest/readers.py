@@ -24,10 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.ingest.columns import map_by_header, map_transaction_columns, quoted, resolve_override
+from models.ingest.columns import attribute_names, find_customer_id, map_transaction_columns
 from models.ingest.report import MAX_EXAMPLE_ROWS, Problem, RowChecks, ValidationReport, reject
 from models.ingest.sniff import RawTable, read_raw
-from models.ingest.synonyms import CUSTOMER_ID_SYNONYMS
 from models.ingest.values import clean_text, parse_dates, parse_numbers, sample
 
 OPTIONAL_TEXT_COLUMNS = ("order_id", "category", "channel", "region")
@@ -121,15 +120,10 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     """
     report = ValidationReport(kind="customers")
     raw = read_raw(source, report)
-    columns = resolve_override(mapping, raw.names, bool(report.header), ("customer_id",), report)
-    if report.header:
-        map_by_header(raw.names, {"customer_id": CUSTOMER_ID_SYNONYMS}, columns)
-    else:
-        columns.setdefault("customer_id", 0)
-    if "customer_id" not in columns:
-        reject(report, "missing_column", None,
-               f"no customer id column was found among {quoted(raw.names)}. Name it like "
-               f"one of {', '.join(CUSTOMER_ID_SYNONYMS[:6])} or pass a column mapping.")
+    id_position, reason = find_customer_id(raw.names, mapping, report)
+    if id_position is None:
+        reject(report, "missing_column", None, reason)
+    columns = {"customer_id": id_position}
     id_position = columns["customer_id"]
     id_label = raw.names[id_position]
     report.mapping = {"customer_id": id_label}
@@ -139,7 +133,7 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     checks.add("missing_customer_id", id_label, np.asarray(pc.is_null(ids)),
                "{rows} {have} no customer id.", invalid=True)
     attributes: dict[str, object] = {}
-    for position, name in _attribute_names(raw.names, id_position):
+    for position, name in attribute_names(raw.names, id_position):
         values = raw.table.column(position)
         numbers, missing = parse_numbers(values, raw.delimiter)
         present = ~missing
@@ -223,20 +217,6 @@ def _customer_ids(values: pa.ChunkedArray) -> pa.ChunkedArray:
             pc.match_substring_regex(ids, _FLOAT_ID.pattern)).as_py():
         ids = pc.replace_substring_regex(ids, r"\.0+$", "")
     return ids
-
-
-def _attribute_names(names: list[str], id_position: int) -> list[tuple[int, str]]:
-    seen = {"customer_id"}
-    out = []
-    for position, name in enumerate(names):
-        if position == id_position:
-            continue
-        name = name or f"column_{position}"
-        if name in seen:
-            name = f"{name}_{position}"
-        seen.add(name)
-        out.append((position, name))
-    return out
 
 
 def _naive_now(now) -> np.datetime64:

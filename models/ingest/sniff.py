@@ -43,6 +43,31 @@ class RawTable:
     delimiter: str
 
 
+@dataclass
+class Layout:
+    """How the rows of a file are split, judged from its first lines."""
+
+    delimiter: str  # one character, or WHITESPACE
+    header: bool
+    width: int  # the usual number of fields in a row
+    names: list[str]  # header names, or the positions of a headerless file
+    rows: list[list[str]]  # the sampled lines split into fields, header included
+
+
+def sniff_layout(lines: list[str]) -> Layout:
+    """Delimiter, header and row width from the first non-blank lines of a file."""
+    delimiter = _sniff_delimiter(lines)
+    rows = _split(lines[:_SNIFF_LINES], delimiter)
+    header = _has_header(rows)
+    # The usual row width wins over the first row's, so an export whose data rows all
+    # end in an extra delimiter (or whose header does) still reads every row.
+    width = Counter(len(r) for r in rows).most_common(1)[0][0]
+    names = [str(i) for i in range(width)]
+    if header:
+        names[: len(rows[0])] = [n.strip() for n in rows[0][:width]]
+    return Layout(delimiter, header, width, names, rows)
+
+
 def read_raw(source, report: ValidationReport) -> RawTable:
     """Read ``source`` (path, bytes or binary file object), filling the report's
     ``encoding``, ``delimiter``, ``header`` and ``rows_total``."""
@@ -51,29 +76,33 @@ def read_raw(source, report: ValidationReport) -> RawTable:
     lines = _sample_lines(data)
     if not lines:
         reject(report, "empty_file", None, "the file is empty.")
-    delimiter = _sniff_delimiter(lines)
-    report.delimiter = delimiter
-    rows = _split(lines[:_SNIFF_LINES], delimiter)
-    header = _has_header(rows)
-    report.header = header
+    layout = sniff_layout(lines)
+    delimiter, width = layout.delimiter, layout.width
+    report.delimiter, report.header = delimiter, layout.header
     if delimiter == WHITESPACE:
         data, parse_delimiter, quote = _whitespace_to_tabs(data), "\t", False
     else:
         parse_delimiter, quote = delimiter, '"'
-    # The usual row width wins over the first row's, so an export whose data rows all
-    # end in an extra delimiter (or whose header does) still reads every row.
-    width = Counter(len(r) for r in rows).most_common(1)[0][0]
-    table, bad = _read_table(data, parse_delimiter, quote, width, header)
+    table, bad = _read_table(data, parse_delimiter, quote, width, layout.header)
     report.rows_total = table.num_rows + len(bad)
     if report.rows_total == 0:
         reject(report, "empty_file", None, "the file has a header row but no data rows.")
     numbers = np.arange(1, report.rows_total + 1)
     if len(bad):
         numbers = np.setdiff1d(numbers, bad, assume_unique=True)
-    names = [str(i) for i in range(width)]
-    if header:
-        names[: len(rows[0])] = [n.strip() for n in rows[0][:width]]
-    return RawTable(table, names, numbers, bad, delimiter)
+    return RawTable(table, layout.names, numbers, bad, delimiter)
+
+
+def decode_head(head: bytes, truncated: bool, report: ValidationReport) -> tuple[str, str]:
+    """The text of the first bytes of a file and its encoding; a ``truncated`` head
+    loses its last, partial line (or character) first."""
+    if truncated:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            head = head[: len(head) // 2 * 2]
+        elif b"\n" in head:
+            head = head[: head.rindex(b"\n") + 1]
+    data, encoding = _to_utf8(head, report.warnings)
+    return data.decode("utf-8", errors="replace"), encoding
 
 
 def _load(source) -> bytes:

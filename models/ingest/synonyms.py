@@ -38,3 +38,7 @@ ALL_SYNONYMS = frozenset(s for names in TRANSACTION_SYNONYMS.values() for s in n
 
 def normalise(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.casefold())
+# Customer-table columns proposed as the regression target, best first: the usual
+# names of a customer's spend, then the names of a transaction amount.
+TARGET_SYNONYMS = ("purchaseamount", "clv", "lifetimevalue", "totalspend", "revenue",
+                   "spend") + TRANSACTION_SYNONYMS["amount"]
