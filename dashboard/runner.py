@@ -3,7 +3,8 @@
 The supervisor migrates the database, starts an embedded Redis unless `REDIS_URL` is
 given, creates the demo tenant on first start, then runs one Celery worker as a child
 process and the web server in-process (Flask's threaded server), plus the job reaper on
-a timer. Every child gets its own session (process group), so a Ctrl-C in the terminal
+a timer. The "running" banner appears once `/healthz` is green, and the terminal shows page
+views, API calls and errors, not the browser's routine polls. Every child gets its own session (process group), so a Ctrl-C in the terminal
 reaches the supervisor alone: it stops the web server, then the worker with its pool, then
 Redis, and only then exits. Nothing is left running.
 """
@@ -19,11 +20,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from werkzeug.serving import make_server
 
 from dashboard.config import ConfigError, check_secret_key, is_loopback, load_config
 from dashboard.demo import DEMO_USERS, Demo, ensure_demo
+from dashboard.hardening import QuietRequestHandler
 from dashboard.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # after a few of those in a row the supervisor gives up instead of looping forever.
 WORKER_BOOT_SECONDS = 15
 WORKER_BOOT_FAILURES = 3
+# The banner waits this long for /healthz to be green (a worker answering), so "running"
+# means ready; a slower start prints it anyway and says what is missing.
+READY_TIMEOUT_SECONDS = 90
+# Requests a browser repeats on its own (the job list's poll, Dash's plumbing and static
+# files): a success is not worth a line in the terminal; errors still are.
+ROUTINE_PATH_PREFIXES = ("/_dash-update-component", "/_dash-layout", "/_dash-dependencies",
+                         "/_reload-hash", "/_favicon.ico", "/assets/",
+                         "/_dash-component-suites/")
 
 def worker_command(concurrency: int) -> list[str]:
     return [
@@ -66,6 +77,16 @@ def browser_url(host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/"
+
+
+class LocalRequestHandler(QuietRequestHandler):
+    """The web server's request handler for a local run: routine successes go unlogged."""
+
+    def log_request(self, code="-", size="-") -> None:
+        routine = urlsplit(self.path).path.startswith(ROUTINE_PATH_PREFIXES)
+        if routine and str(code)[:1] in {"2", "3"}:
+            return
+        super().log_request(code, size)
 
 
 class Supervisor:
@@ -104,7 +125,6 @@ class Supervisor:
     def _serve(self) -> int:
         from dashboard import create_app
         from dashboard.accounts import AccountError
-        from dashboard.hardening import QuietRequestHandler
         from dashboard.redis_server import EmbeddedRedis
 
         settings = self.settings
@@ -134,7 +154,7 @@ class Supervisor:
         # Listen before starting any child, so a busy port fails fast and leaves nothing
         # (werkzeug prints the reason and exits with status 1).
         self.server = make_server(host, port, app, threaded=True,
-                                  request_handler=QuietRequestHandler)
+                                  request_handler=LocalRequestHandler)
         if self.redis is not None:
             try:
                 self.redis.start()
@@ -158,7 +178,10 @@ class Supervisor:
         self._start_worker(env)
         self.web_thread = self._start_thread("web", self.server.serve_forever)
         self.reaper_thread = self._start_thread("reaper", lambda: self._reap_periodically(app))
-        self._print_banner(browser_url(host, port), demo)
+        ready = self._wait_until_healthy(app)
+        if self.stop.is_set():
+            return 0
+        self._print_banner(browser_url(host, port), demo, ready)
         return self._watch(env)
 
     def _start_worker(self, env: dict) -> None:
@@ -185,9 +208,25 @@ class Supervisor:
                 logger.exception("the job reaper failed; retrying in %s s",
                                  REAPER_INTERVAL_SECONDS)
 
-    def _print_banner(self, url: str, demo: Demo | None) -> None:
+    def _wait_until_healthy(self, app) -> bool:
+        """Poll /healthz until it is green; False when time runs out, the worker exits (the
+        watch loop restarts it) or a stop was asked for."""
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        client = app.test_client()
+        while not self.stop.is_set() and self.worker.poll() is None:
+            if client.get("/healthz").status_code == 200:
+                return True
+            if time.monotonic() > deadline:
+                break
+            self.stop.wait(POLL_SECONDS)
+        return False
+
+    def _print_banner(self, url: str, demo: Demo | None, ready: bool = True) -> None:
         self.say()
         self.say(f"ValueLens is running at {url}  (Ctrl-C stops everything)")
+        if not ready:
+            self.say("The worker has not answered yet: jobs wait until it does "
+                     f"({url}healthz says what is missing).")
         self.say('Demo logins (tenant "demo"):')
         for email, role in DEMO_USERS:
             self.say(f"  {email:<24} {role}")
