@@ -131,23 +131,24 @@ def content_security_policy(script_hashes=()) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
-def _csp_for(app) -> str:
-    """The policy with the hashes of Dash's inline scripts, worked out at the first
-    response: pages may add clientside callbacks (inline scripts) until the app serves."""
-    policy = app.extensions.get("valuelens.csp")
-    if policy is None:
-        try:
-            hashes = dash.get_app().csp_hashes()
-        except dash.exceptions.AppNotFoundError:
-            return content_security_policy()
-        policy = app.extensions["valuelens.csp"] = content_security_policy(hashes)
-    return policy
+def dash_script_hashes() -> list[str]:
+    """The hashes of the Dash app's inline scripts (its renderer and clientside callbacks).
+
+    Worked out for every response, not once: Dash adds inline scripts until its first
+    request has set it up (the page-title callback of `dash.page_registry`), and a
+    redirect may be answered before that. Hashing a few short scripts costs microseconds.
+    """
+    try:
+        return list(dash.get_app().csp_hashes())
+    except dash.exceptions.AppNotFoundError:
+        return []
 
 
 def add_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    response.headers.setdefault("Content-Security-Policy", _csp_for(current_app))
+    response.headers.setdefault("Content-Security-Policy",
+                                content_security_policy(dash_script_hashes()))
     return response
 
 
