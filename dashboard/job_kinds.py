@@ -27,6 +27,8 @@ class JobKind:
     submittable: bool = False
     # The broker queue its tasks go to; None is the default queue every worker consumes.
     queue: str | None = None
+    # A chain's steps, in order; each gets its own row (`Job.parent_id`) with progress.
+    steps: tuple[str, ...] = ()
 
 
 def _whole(value, name: str, low: int, high: int | None = None) -> int:
@@ -74,6 +76,14 @@ def no_params(raw: dict | None) -> dict:
     return _only(raw, "this job", set())
 
 
+def dataset_params(raw: dict | None) -> dict:
+    """A chain over one stored dataset version: `dataset_id`."""
+    raw = _only(raw, "dataset", {"dataset_id"})
+    if not isinstance(raw.get("dataset_id"), str) or not raw["dataset_id"]:
+        raise ValueError("dataset_id must name a dataset")
+    return raw
+
+
 JOB_KINDS: dict[str, JobKind] = {}
 
 
@@ -82,8 +92,16 @@ def register_job_kind(kind: JobKind) -> JobKind:
     return kind
 
 
+ANALYSIS = ("train", "score", "explain")
+
 for _kind in (
-    JobKind("demo", demo_params, submittable=True),
+    JobKind("demo", demo_params, submittable=True, steps=("generate", "ingest", *ANALYSIS)),
     JobKind("self_test", self_test_params, submittable=True),
+    # An upload: the new dataset version analysed end to end.
+    JobKind("pipeline", dataset_params, steps=("ingest", *ANALYSIS)),
+    # An admin's retrain on the live dataset.
+    JobKind("retrain", dataset_params, steps=ANALYSIS),
+    # The live dataset scored again after a promotion or roll-back.
+    JobKind("rescore", dataset_params, steps=("score", "explain")),
 ):
     register_job_kind(_kind)

@@ -9,15 +9,14 @@ an analyst, retraining an admin); cancelling is the same for every kind and live
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from celery.utils import uuid
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from dashboard.auth.roles import Forbidden, ensure_role, has_role
 from dashboard.job_kinds import JOB_KINDS
 from dashboard.queue import BROKER_ERRORS, revoke_task, send_job_task
-from dashboard.schema import FINISHED_JOB_STATES, Job, new_id, utcnow
+from dashboard.schema import FINISHED_JOB_STATES, Job, iso, new_id, utcnow
 from dashboard.store import TenantStore
 
 logger = logging.getLogger(__name__)
@@ -36,13 +35,23 @@ class QueueUnavailable(RuntimeError):
 
 
 def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) -> Job:
-    """Create the job row of `kind` for `user` (None for system jobs) and enqueue it."""
+    """Create the job row of `kind` for `user` (None for system jobs) and enqueue it.
+
+    A chain kind (one with `steps`) also gets one row per step, in order, which its task
+    moves through; the steps are listed in the job's `params["steps"]`."""
     if kind not in JOB_KINDS:
         raise UnknownJobKind(f"unknown job kind {kind!r}")
+    steps = JOB_KINDS[kind].steps
+    params = dict(params or {})
+    if steps:
+        params["steps"] = list(steps)
     job = store.add(Job(
-        id=new_id(), user_id=getattr(user, "id", None), kind=kind, params=dict(params or {}),
+        id=new_id(), user_id=getattr(user, "id", None), kind=kind, params=params,
         status="queued", progress=0.0, message="Waiting for a worker", task_id=uuid(),
     ))
+    for step in steps:
+        store.add(Job(id=new_id(), parent_id=job.id, user_id=job.user_id, kind=step,
+                      status="queued", progress=0.0, message="Waiting"))
     store.commit()
     try:
         send_job_task(kind, job.id, job.task_id, JOB_KINDS[kind].queue)
@@ -51,6 +60,7 @@ def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) 
         job.status = "failed"
         job.error = "The job could not be queued because the task queue is unavailable"
         job.finished_at = utcnow()
+        close_steps(store.session, job.id, "failed", "Not run: the job could not be queued")
         store.commit()
         raise QueueUnavailable("the task queue is unavailable; try again shortly") from exc
     return job
@@ -69,12 +79,23 @@ def cancel_job(store: TenantStore, user, job_id: str) -> Job:
         .where(Job.id == job.id, Job.status.not_in(FINISHED_JOB_STATES))
         .values(status="cancelled", message="Cancelled", finished_at=utcnow())
     ).rowcount
+    if changed:
+        close_steps(store.session, job.id, "cancelled", "Cancelled")
     store.commit()
     store.session.refresh(job)
     if not changed:
         raise JobNotCancellable(f"the job has already {_past(job.status)}")
     _revoke(job.task_id, terminate=was_running)
     return job
+
+
+def close_steps(session, parent_id: str, status: str, message: str) -> None:
+    """End the steps of a chain that had not finished when the chain itself ended."""
+    session.execute(
+        update(Job)
+        .where(Job.parent_id == parent_id, Job.status.not_in(FINISHED_JOB_STATES))
+        .values(status=status, message=message, finished_at=utcnow())
+    )
 
 
 def _past(status: str) -> str:
@@ -92,11 +113,30 @@ def _revoke(task_id: str | None, terminate: bool) -> None:
         logger.warning("could not broadcast the revoke of task %s: %s", task_id, exc)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+def job_steps(session, parents: list[Job]) -> dict[str, list[dict]]:
+    """The steps of each chain among `parents`, in chain order, read in one query."""
+    ids = [job.id for job in parents if (job.params or {}).get("steps")]
+    if not ids:
+        return {}
+    rows = session.scalars(select(Job).where(Job.parent_id.in_(ids))).all()
+    by_parent: dict[str, dict[str, Job]] = {}
+    for row in rows:
+        by_parent.setdefault(row.parent_id, {})[row.kind] = row
+    return {
+        job.id: [_step_to_dict(by_parent.get(job.id, {}).get(name), name)
+                 for name in job.params["steps"]]
+        for job in parents if job.id in ids
+    }
 
 
-def job_to_dict(job: Job) -> dict:
+def _step_to_dict(step: Job | None, name: str) -> dict:
+    if step is None:
+        return {"kind": name, "status": "queued", "progress": 0.0, "message": ""}
+    return {"kind": step.kind, "status": step.status, "progress": round(step.progress or 0.0, 1),
+            "message": step.message, "error": step.error}
+
+
+def job_to_dict(job: Job, steps: list[dict] | None = None) -> dict:
     return {
         "id": job.id,
         "kind": job.kind,
@@ -108,8 +148,9 @@ def job_to_dict(job: Job) -> dict:
         "result": job.result,
         "user_id": job.user_id,
         "attempts": job.attempts,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-        "heartbeat_at": _iso(job.heartbeat_at),
+        "created_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "heartbeat_at": iso(job.heartbeat_at),
+        "steps": steps or [],
     }

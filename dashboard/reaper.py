@@ -32,6 +32,7 @@ from kombu.exceptions import OperationalError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 from sqlalchemy import func, select, update
 
+from dashboard.jobs import close_steps
 from dashboard.queue import celery, tasks_held_by_workers
 from dashboard.redis_conn import get_redis
 from dashboard.schema import Job, utcnow
@@ -87,6 +88,7 @@ def _fail(job_ids: list[str], status: str, message: str, stale_before: datetime)
             .values(status="failed", error=message, finished_at=utcnow())
         ).rowcount
         if changed:
+            close_steps(session, job_id, "failed", "Not finished: " + message.lower())
             failed.append(job_id)
     session.commit()
     return failed
@@ -99,10 +101,12 @@ def reap(now: datetime | None = None) -> list[str]:
     session = unscoped()
     last_sign_of_life = func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
     running = session.execute(
-        select(Job.id, Job.task_id).where(Job.status == "running", last_sign_of_life < stale_before)
+        select(Job.id, Job.task_id).where(Job.status == "running", Job.parent_id.is_(None),
+                                          last_sign_of_life < stale_before)
     ).all()
     queued = session.execute(
-        select(Job.id, Job.task_id).where(Job.status == "queued", Job.created_at < stale_before)
+        select(Job.id, Job.task_id).where(Job.status == "queued", Job.parent_id.is_(None),
+                                          Job.created_at < stale_before)
     ).all()
     session.commit()
     if not running and not queued:

@@ -41,6 +41,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A stored UTC time as ISO 8601 text for clients."""
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
 class Tenant(Base):
     __tablename__ = "tenants"
 

@@ -19,7 +19,7 @@ from dashboard.database import db
 from dashboard.queue import JOB_TASK_PREFIX, celery
 
 TASK_MODULES = (
-    "workers.tasks.demo",
+    "workers.tasks.pipeline",
     "workers.tasks.maintenance",
 )
 REAPER_TASK = "workers.reaper.reap_jobs"

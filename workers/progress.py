@@ -26,6 +26,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select, update
 
 from dashboard.database import db
+from dashboard.jobs import close_steps
 from dashboard.schema import Job, utcnow
 from dashboard.store import TenantStore, store_for
 
@@ -128,6 +129,8 @@ def _start(job_id: str) -> Job | None:
             message="Started",
         )
     ).rowcount
+    if exhausted:
+        close_steps(session, job_id, "cancelled", "Not run: the job ended before this step")
     session.commit()
     if exhausted:
         logger.error("job %s crashed its worker %d times; giving up", job_id, MAX_DELIVERIES)
@@ -157,6 +160,7 @@ def _finish(job_id: str, **values) -> None:
         .where(Job.id == job_id, Job.status == "running")
         .values(finished_at=utcnow(), heartbeat_at=utcnow(), **values)
     )
+    close_steps(session, job_id, "cancelled", "Not run: the job ended before this step")
     session.commit()
 
 

@@ -18,6 +18,7 @@ from dashboard.jobs import (
     JobNotCancellable,
     QueueUnavailable,
     cancel_job,
+    job_steps,
     job_to_dict,
     submit_job,
 )
@@ -40,7 +41,8 @@ SORTABLE = {
 @bp.get("/jobs")
 def list_jobs():
     args = list_args(SORTABLE, "-created_at", tiebreak=Job.id)
-    where = []
+    # The steps of a chain are listed inside their job, not beside it.
+    where = [Job.parent_id.is_(None)]
     status = request.args.get("status")
     if status:
         if status not in JOB_STATES:
@@ -49,15 +51,22 @@ def list_jobs():
     kind = request.args.get("kind")
     if kind:
         where.append(Job.kind == kind)
-    jobs, total = current_store().list(
+    store = current_store()
+    jobs, total = store.list(
         Job, where=where, order_by=args.order_by, limit=args.limit, offset=args.offset
     )
-    return jsonify({"jobs": [job_to_dict(job) for job in jobs], "total": total})
+    return jsonify({"jobs": described(store, jobs), "total": total})
+
+
+def described(store, jobs: list[Job]) -> list[dict]:
+    steps = job_steps(store.session, jobs)
+    return [job_to_dict(job, steps.get(job.id)) for job in jobs]
 
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
-    return jsonify(job_to_dict(current_store().get(Job, job_id)))
+    store = current_store()
+    return jsonify(described(store, [store.get(Job, job_id)])[0])
 
 
 @bp.post("/jobs")
@@ -75,7 +84,7 @@ def submit():
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     job = submit_job(current_store(), current_user, kind, params)
-    response = jsonify(job_to_dict(job))
+    response = jsonify(described(current_store(), [job])[0])
     response.status_code = 202
     response.headers["Location"] = url_for(".get_job", job_id=job.id)
     return response
@@ -83,7 +92,8 @@ def submit():
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel(job_id: str):
-    return jsonify(job_to_dict(cancel_job(current_store(), current_user, job_id)))
+    store = current_store()
+    return jsonify(described(store, [cancel_job(store, current_user, job_id)])[0])
 
 
 @bp.errorhandler(JobNotCancellable)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pandas as pd
 import pytest
 
 from dashboard.queue import tasks_held_by_workers
@@ -44,19 +40,21 @@ def test_demo_job_runs_in_a_worker_and_analyses_synthetic_data(celery_worker, ap
     done = _wait_until_finished(api, job["id"])
     assert done["status"] == "succeeded", done["error"]
     assert done["progress"] == 100
-    assert done["message"].startswith(f"Scored {done['result']['scored_customers']:,} customers")
+    assert [step["kind"] for step in done["steps"]] == ["generate", "ingest", "train", "score",
+                                                        "explain"]
     assert done["attempts"] == 1
     assert done["started_at"] and done["finished_at"]
-    data = pd.read_parquet(f"{app.config['DATA_DIR']}/tenants/{analyst.tenant_id}/demo/transactions.parquet")
-    assert done["result"]["rows"] == len(data) > 0
-    assert data["customer_id"].nunique() == 150
-    demo_dir = f"{app.config['DATA_DIR']}/tenants/{analyst.tenant_id}/demo"
-    scored = pd.read_parquet(f"{demo_dir}/customers.parquet")
-    assert done["result"]["scored_customers"] == len(scored) > 0
-    assert scored["clv"].notna().all() and scored["churn_probability"].between(0, 1).all()
-    report = json.loads(Path(demo_dir, "report.json").read_text())
-    assert report["models"]["clv"]["horizon"] == done["result"]["horizon_days"] == 180
-    assert report["models"]["clv"]["champion"] == done["result"]["clv_champion"]
+    # The demo is an ordinary upload of generated data: a dataset version, then a live run.
+    dataset = api.get(f"/api/v1/datasets/{done['result']['dataset_id']}").get_json()
+    assert dataset["status"] == "ready" and dataset["filename"] == "demo-transactions.csv"
+    assert dataset["report"]["rows_accepted"] == dataset["rows"] > 0
+    customers = api.get("/api/v1/customers?limit=1000").get_json()
+    assert done["message"].startswith(f"Scored {customers['total']:,} customers over 180 days")
+    assert 0 < customers["total"] <= 150
+    assert all(c["clv"] is not None and 0 <= c["churn_probability"] <= 1
+               for c in customers["customers"])
+    run = api.get(f"/api/v1/runs/{done['result']['run_id']}").get_json()
+    assert run["live"] is True and run["horizon_days"] == 180
 
 
 def test_a_failing_job_ends_failed_with_a_readable_error(celery_worker, app, api_as, make_user):

@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.labels import CANDIDATE_LABELS, candidate_label
 from models.evaluation import churn, clv
-from workers.tasks.demo import demo_summary
+from workers.tasks.pipeline import run_summary
 
 
 @pytest.mark.parametrize(("task", "candidates"), [("clv", clv.CANDIDATES),
@@ -22,10 +22,9 @@ def test_the_purchase_pattern_models_are_named_after_their_maths():
     assert candidate_label("churn", "something_new") == "something_new"
 
 
-def test_the_demo_message_names_the_winners_in_plain_words():
-    models = {"clv": {"champion": "btyd"}, "churn": {"champion": "recency"}}
-
-    message = demo_summary(2000, 180, models)
+def test_the_job_message_names_the_winners_in_plain_words():
+    message = run_summary(2000, 180, {"clv": "btyd", "churn": "recency",
+                                      "segmentation": "kmeans"})
 
     assert message == ("Scored 2,000 customers over 180 days. Best lifetime-value model: "
                        "BG/NBD + Gamma-Gamma; best churn model: recency.")

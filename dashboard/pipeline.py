@@ -1,0 +1,115 @@
+"""Retraining and promotion, as the web side starts them, and how models and runs are
+described to clients. The work itself runs in the worker (`workers.tasks.pipeline`).
+
+One retrain per tenant at a time: a Redis key holds the running retrain's job id, set
+only when absent; a second request answers 409 naming that job. The key expires with the
+task time limit and is ignored once its job has finished, so a crashed retrain never
+blocks the tenant.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from dashboard import audit
+from dashboard.auth.roles import ensure_role
+from dashboard.jobs import submit_job
+from dashboard.redis_conn import get_redis
+from dashboard.registry import promote
+from dashboard.runs import live_run
+from dashboard.schema import FINISHED_JOB_STATES, Job, ModelVersion, Run, iso
+from dashboard.store import TenantStore
+
+RETRAIN_KEY = "valuelens:retrain:{tenant}"
+
+
+class RetrainRunning(RuntimeError):
+    """A retrain of this tenant is already queued or running (HTTP 409)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"a retrain is already running (job {job_id})")
+        self.job_id = job_id
+
+
+class NothingToTrain(RuntimeError):
+    """The tenant has no live data yet (HTTP 409)."""
+
+
+def _live_dataset_id(store: TenantStore) -> str:
+    run = live_run(store)
+    if run is None or run.dataset_id is None:
+        raise NothingToTrain("there is no data to train on yet; upload a file first")
+    return run.dataset_id
+
+
+def start_retrain(store: TenantStore, user) -> Job:
+    """Retrain every model on the live dataset (admin only)."""
+    ensure_role(user, "admin")
+    dataset_id = _live_dataset_id(store)
+    client = get_redis()
+    key = RETRAIN_KEY.format(tenant=store.tenant_id)
+    ttl = int(current_app.config["TASK_TIME_LIMIT"]) + 600
+    holder = client.get(key)
+    if holder is not None:
+        job = store.session.get(Job, holder.decode())
+        if job is not None and job.status not in FINISHED_JOB_STATES:
+            raise RetrainRunning(job.id)
+        client.delete(key)
+    if not client.set(key, "pending", nx=True, ex=ttl):
+        raise RetrainRunning((client.get(key) or b"pending").decode())
+    try:
+        job = submit_job(store, user, "retrain", {"dataset_id": dataset_id})
+    except BaseException:
+        client.delete(key)
+        raise
+    client.set(key, job.id, ex=ttl)
+    audit.record("model.retrain", tenant_id=store.tenant_id, user_id=user.id, job_id=job.id)
+    return job
+
+
+def promote_model(store: TenantStore, user, version_id: str) -> ModelVersion:
+    """Make a version the champion of its kind (an archived one: the roll-back), then
+    score the live data again with it (admin only)."""
+    ensure_role(user, "admin")
+    version = store.get(ModelVersion, version_id)
+    previous = promote(store, version)
+    audit.record("model.promote", tenant_id=store.tenant_id, user_id=user.id,
+                 version_id=version.id, kind=version.kind,
+                 replaced=previous.id if previous else None)
+    run = live_run(store)
+    if previous is not None and run is not None and run.dataset_id is not None:
+        submit_job(store, user, "rescore", {"dataset_id": run.dataset_id})
+    return version
+
+
+def model_to_dict(version: ModelVersion) -> dict:
+    return {
+        "id": version.id,
+        "kind": version.kind,
+        "candidate": version.candidate,
+        "status": version.status,
+        "dataset_id": version.dataset_id,
+        "job_id": version.job_id,
+        "created_at": iso(version.created_at),
+        "promoted_at": iso(version.promoted_at),
+        "note": version.note,
+        "metrics": version.metrics or {},
+    }
+
+
+def run_to_dict(run: Run, live_id: str | None) -> dict:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "live": run.id == live_id,
+        "dataset_id": run.dataset_id,
+        "job_id": run.job_id,
+        "horizon_days": run.horizon_days,
+        "customers": run.customers,
+        "models": run.models or {},
+        "summary": run.summary or {},
+        "created_at": iso(run.created_at),
+        "live_at": iso(run.live_at),
+        "explained_at": iso(run.explained_at),
+    }
