@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli_analytics import analyze, generate_data
 from dashboard.cli_samples import sample_data
+from dashboard.cli_upload import upload
 from dashboard.config import ConfigError, check_secret_key, load_config
 from dashboard.schema import ROLES
 
@@ -273,3 +274,4 @@ def demo() -> None:
 main.add_command(generate_data)
 main.add_command(analyze)
 main.add_command(sample_data)
+main.add_command(upload)
