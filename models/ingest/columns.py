@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from models.ingest.report import ValidationReport, reject
-from models.ingest.sniff import RawTable
+from models.ingest.rows import RawTable
 from models.ingest.synonyms import CUSTOMER_ID_SYNONYMS, TRANSACTION_SYNONYMS, normalise
 from models.ingest.values import parse_dates, parse_numbers, sample
 

@@ -22,8 +22,9 @@ from models.ingest.columns import (
     find_transaction_columns,
 )
 from models.ingest.report import IngestError, ValidationReport
-from models.ingest.sniff import WHITESPACE, RawTable, decode_head, sniff_layout
-from models.ingest.source import read_head
+from models.ingest.rows import RawTable, decode_head
+from models.ingest.sniff import WHITESPACE, sniff_layout
+from models.ingest.source import read_head, unpack_head
 from models.ingest.synonyms import TARGET_SYNONYMS, normalise
 from models.ingest.values import parse_numbers
 
@@ -61,7 +62,8 @@ def preview(source, kind: str = "transactions", mapping: dict | None = None,
     if kind == "customers":
         out["target"] = None
     try:
-        head, out["truncated"] = read_head(source, PREVIEW_BYTES)
+        head, truncated = read_head(source, PREVIEW_BYTES)
+        head, out["truncated"] = unpack_head(head, truncated, PREVIEW_BYTES, report)
         text, out["encoding"] = decode_head(head, out["truncated"], report)
         _preview_text(text, kind, mapping, rows, report, out)
     except IngestError as error:

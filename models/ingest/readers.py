@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 
 from models.ingest.columns import attribute_names, find_customer_id, map_transaction_columns
 from models.ingest.report import MAX_EXAMPLE_ROWS, Problem, RowChecks, ValidationReport, reject
-from models.ingest.sniff import RawTable, read_raw
+from models.ingest.rows import RawTable, read_raw
+from models.ingest.source import MAX_UNPACKED_BYTES
 from models.ingest.values import clean_text, parse_dates, parse_numbers, sample
 
 OPTIONAL_TEXT_COLUMNS = ("order_id", "category", "channel", "region")
@@ -34,6 +35,10 @@ _EPOCH = np.datetime64("1970-01-01", "ns")
 _FLOAT_ID = re.compile(r"^\d+\.0+$")
 # A customer-table column is numeric when this share of its non-empty values are numbers.
 _NUMERIC_SHARE = 0.95
+# One line of a sale above this is a data error (or a test value), not a purchase.
+MAX_AMOUNT = 1e9
+# Ids, order numbers and names longer than this are pasted text, not identifiers.
+MAX_TEXT_LENGTH = 1_000
 
 
 @dataclass
@@ -43,20 +48,24 @@ class IngestResult:
 
 
 def read_transactions(source, mapping: Mapping[str, object] | None = None,
-                      max_invalid_share: float = 0.05, now=None) -> IngestResult:
+                      max_invalid_share: float = 0.05, now=None,
+                      max_amount: float = MAX_AMOUNT,
+                      max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> IngestResult:
     """Read a transaction file into the canonical transactions frame.
 
     ``mapping`` ({canonical name: header name or 0-based position}) overrides the
     automatic column matching. Rows dated after ``now`` (default: the current time)
-    or before 1970 count as unparseable. Exact duplicate rows are dropped when the
-    file has an order id; without one they are kept and reported, since repeat
-    purchases on one day look the same.
+    or before 1970 count as unparseable, and so do amounts beyond ± ``max_amount``
+    (one such value would outweigh every other customer's spend). Exact duplicate rows
+    are dropped when the file has an order id; without one they are kept and reported,
+    since repeat purchases on one day look the same. A gzip-compressed file may unpack
+    to at most ``max_unpacked_bytes``.
     """
     report = ValidationReport(kind="transactions")
-    raw = read_raw(source, report)
+    raw = read_raw(source, report, max_unpacked_bytes)
     columns = map_transaction_columns(raw, mapping, report)
     label = report.mapping
-    checks = RowChecks(report, raw.row_numbers, raw.bad_rows)
+    checks = _row_checks(raw, report)
 
     customer = _customer_ids(raw.table.column(columns["customer_id"]))
     missing_id = np.asarray(pc.is_null(customer))
@@ -73,7 +82,10 @@ def read_transactions(source, mapping: Mapping[str, object] | None = None,
                f"{{rows}} {{were}} dated after {pd.Timestamp(limit)}.", invalid=True)
     checks.add("date_before_1970", label["date"], dates.values < _EPOCH,
                "{rows} {were} dated before 1970.", invalid=True)
-    amount, amount_label = _amounts(raw, columns, checks, label)
+    amount, amount_label = _amounts(raw, columns, checks, label, max_amount)
+    for name in ("customer_id", *OPTIONAL_TEXT_COLUMNS):
+        if name in columns:
+            _check_length(raw.table.column(columns[name]), label[name], checks)
     checks.add("missing_customer_id", label["customer_id"], missing_id,
                "{rows} {have} no customer id and {were} left out.", invalid=False)
     if missing_id.mean() > max_invalid_share:
@@ -86,6 +98,10 @@ def read_transactions(source, mapping: Mapping[str, object] | None = None,
     if not keep.any():
         reject(report, "no_valid_rows", None,
                "no row has a customer id together with a valid date and amount.")
+    if not (amount[keep] > 0).any():
+        reject(report, "no_purchases", amount_label,
+               f"no usable row has a positive amount in {amount_label}: without purchases "
+               "(only returns or zero amounts) there is no spend to learn from.")
     _report_customers_left_out(customer, keep, missing_id, checks, label["customer_id"])
     duplicates = _exact_duplicates(raw.table, keep, dates.values, amount)
     if "order_id" in columns:
@@ -109,7 +125,8 @@ def read_transactions(source, mapping: Mapping[str, object] | None = None,
 
 
 def read_customers(source, mapping: Mapping[str, object] | None = None,
-                   max_invalid_share: float = 0.05) -> IngestResult:
+                   max_invalid_share: float = 0.05,
+                   max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> IngestResult:
     """Read a customer table: one row per customer, ``customer_id`` plus every other
     column, numeric where at least 95 % of its non-empty values are numbers (the
     rest are reported as ``unparseable_number``), text otherwise.
@@ -119,7 +136,7 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     dropped and reported as ``duplicate_customer``.
     """
     report = ValidationReport(kind="customers")
-    raw = read_raw(source, report)
+    raw = read_raw(source, report, max_unpacked_bytes)
     id_position, reason = find_customer_id(raw.names, mapping, report)
     if id_position is None:
         reject(report, "missing_column", None, reason)
@@ -127,7 +144,8 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     id_position = columns["customer_id"]
     id_label = raw.names[id_position]
     report.mapping = {"customer_id": id_label}
-    checks = RowChecks(report, raw.row_numbers, raw.bad_rows)
+    checks = _row_checks(raw, report)
+    _check_length(raw.table.column(id_position), id_label, checks)
 
     ids = _customer_ids(raw.table.column(id_position))
     checks.add("missing_customer_id", id_label, np.asarray(pc.is_null(ids)),
@@ -159,6 +177,24 @@ def read_customers(source, mapping: Mapping[str, object] | None = None,
     for name, values in attributes.items():
         data[name] = _kept(values, keep)
     return _result(pd.DataFrame(data), report)
+
+
+def _row_checks(raw: RawTable, report: ValidationReport) -> RowChecks:
+    checks = RowChecks(report, raw.row_numbers, raw.bad_rows, raw.runaways, raw.runaway_mask)
+    if raw.damaged is not None:
+        checks.add("invalid_encoding", None, raw.damaged,
+                   "{rows} {have} bytes that are not valid UTF-8 (shown as \ufffd) and "
+                   "{were} left out, so no id or name is read wrongly.", invalid=True)
+    return checks
+
+
+def _check_length(values: pa.ChunkedArray, column: str, checks: RowChecks) -> None:
+    """Ids and names longer than :data:`MAX_TEXT_LENGTH` are no ids or names."""
+    too_long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(values), MAX_TEXT_LENGTH),
+                                       False))
+    checks.add("value_too_long", column, too_long,
+               f"{{rows}} {{have}} a value longer than {MAX_TEXT_LENGTH:,} characters and "
+               "{were} left out.", invalid=True)
 
 
 def _report_customers_left_out(customer: pa.ChunkedArray, keep: np.ndarray,
@@ -197,16 +233,23 @@ def _result(frame: pd.DataFrame, report: ValidationReport) -> IngestResult:
 
 
 def _amounts(raw: RawTable, columns: dict[str, int], checks: RowChecks,
-             label: dict[str, str]) -> tuple[np.ndarray, str]:
+             label: dict[str, str], max_amount: float) -> tuple[np.ndarray, str]:
+    """Line amounts (NaN where unusable): ``amount``, or quantity × unit price."""
     parts = ("amount",) if "amount" in columns else ("quantity", "unit_price")
     amount = None
     for part in parts:
         values, _ = parse_numbers(raw.table.column(columns[part]), raw.delimiter)
         checks.add("unparseable_amount", label[part], np.isnan(values),
                    f"{{rows}} {{have}} no {part.replace('_', ' ')} or one that is not a "
-                   "number.", invalid=True)
-        amount = values if amount is None else amount * values
-    return amount, " × ".join(label[p] for p in parts)
+                   "finite number.", invalid=True)
+        with np.errstate(over="ignore"):
+            amount = values if amount is None else amount * values
+    amount_label = " × ".join(label[p] for p in parts)
+    beyond = ~np.isnan(amount) & ~(np.abs(amount) <= max_amount)
+    checks.add("amount_out_of_range", amount_label, beyond,
+               f"{{rows}} {{have}} an amount beyond ±{max_amount:,.0f}, too large to be one "
+               "purchase, and {were} left out.", invalid=True)
+    return np.where(beyond, np.nan, amount), amount_label
 
 
 def _customer_ids(values: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import NoReturn
 
 import numpy as np
 
 MAX_EXAMPLE_ROWS = 5
+# Control characters and the Unicode marks that reorder or hide text on a terminal.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written out as escapes (``\\x1b``), so a
+    name or value from an upload cannot steer the terminal or the page it is shown on."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass
@@ -23,6 +33,11 @@ class Problem:
     count: int
     rows: list[int]
     message: str
+
+    def __post_init__(self):
+        self.message = printable(self.message)
+        if self.column is not None:
+            self.column = printable(self.column)
 
     def summary(self) -> str:
         where = f" in column '{self.column}'" if self.column is not None else ""
@@ -84,7 +99,7 @@ def reject(report: ValidationReport, kind: str, column: str | None, reason: str,
     """Record the rejecting problem on ``report`` and raise :class:`IngestError`."""
     report.problems.append(Problem(kind, column, count, rows or [], reason))
     report.rejected = True
-    report.reason = f"Rejected: {reason}"
+    report.reason = f"Rejected: {printable(reason)}"
     report.rows_accepted = 0
     report.rows_rejected = report.rows_total
     raise IngestError(report)
@@ -98,11 +113,13 @@ class RowChecks:
     """
 
     def __init__(self, report: ValidationReport, row_numbers: np.ndarray,
-                 bad_rows: np.ndarray):
+                 bad_rows: np.ndarray, runaways=(), runaway_mask: np.ndarray | None = None):
         self.report = report
         self.row_numbers = row_numbers
         self.invalid = np.zeros(len(row_numbers), dtype=bool)
         self.bad_rows = bad_rows
+        # Rows swallowed by runaway quotes are not in the table; they count here.
+        self.swallowed = sum(r.rows for r in runaways)
         self._invalid_problems: list[Problem] = []
         if len(bad_rows):
             self._record(Problem(
@@ -110,6 +127,21 @@ class RowChecks:
                 [int(r) for r in bad_rows[:MAX_EXAMPLE_ROWS]],
                 f"{_rows(len(bad_rows))} had a different number of fields than the first row.",
             ), invalid=True)
+        if runaways:
+            first = runaways[0]
+            self._record(Problem(
+                "unbalanced_quote", None, self.swallowed,
+                [r.row for r in runaways[:MAX_EXAMPLE_ROWS]],
+                f"A quoted value opens in row {first.row} and is not closed before the next "
+                f"rows: it swallowed {_rows(first.rows)} (rows {first.row}–"
+                f"{first.row + first.rows - 1})"
+                + (f", and {len(runaways) - 1} more such quotes swallowed further rows"
+                   if len(runaways) > 1 else "")
+                + ". Those rows were left out; close or remove the quote to keep them.",
+            ), invalid=True)
+        if runaway_mask is not None:
+            self.invalid |= runaway_mask
+        self._runaway_mask = runaway_mask
 
     def add(self, kind: str, column: str | None, mask: np.ndarray, message: str,
             invalid: bool) -> int:
@@ -136,7 +168,8 @@ class RowChecks:
     def enforce_share(self, max_invalid_share: float) -> None:
         """Reject the file when too many rows could not be used."""
         total = self.report.rows_total
-        invalid = int(np.count_nonzero(self.invalid)) + len(self.bad_rows)
+        counted = self.invalid if self._runaway_mask is None else self.invalid & ~self._runaway_mask
+        invalid = int(np.count_nonzero(counted)) + len(self.bad_rows) + self.swallowed
         if total == 0 or invalid / total <= max_invalid_share:
             return
         details = "; ".join(p.summary() for p in self._invalid_problems)

@@ -15,6 +15,7 @@ from models.pipeline.table import TrainedTable, explain_table, score_table, trai
 from models.pipeline.trained import load_trained
 from models.pipeline.transactions import (
     Trained,
+    UnusableHistory,
     explain_transactions,
     score_transactions,
     train_transactions,
@@ -22,4 +23,4 @@ from models.pipeline.transactions import (
 
 __all__ = ["Explanations", "Trained", "TrainedTable", "analyze", "analyze_transactions",
            "explain_table", "explain_transactions", "load_trained", "score_table",
-           "score_transactions", "train_table", "train_transactions"]
+           "score_transactions", "train_table", "train_transactions", "UnusableHistory"]

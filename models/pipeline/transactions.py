@@ -25,12 +25,16 @@ Persistence: ``Trained.save(directory)`` / ``models.pipeline.load_trained(direct
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
 from models.evaluation.backtest import run_backtest
 from models.evaluation.churn import ChurnBacktest
 from models.evaluation.clv import ClvBacktest
 from models.evaluation.data import BacktestData, final_features
+from models.evaluation.windows import HISTORY_HORIZONS, MIN_HORIZON
 from models.pipeline.explanations import Explanations
 from models.pipeline.stages import Progress, Stages
 from models.pipeline.trained import Trained
@@ -41,6 +45,13 @@ SEGMENT_COLUMNS = ["frequency", "days_since_last", "total_spend", "avg_order_val
 # Where each training stage starts on the 0–100 progress scale (their shares of the time).
 TRAIN_STAGES = {"features": 0, "rfm": 12.5, "segmentation": 16.25, "clv": 25, "churn": 68.75}
 EXAMPLE_IDS = 5
+SCORE_NAMES = {"clv": "future spend (CLV)", "churn_probability": "churn risk"}
+# The shortest history any backtest can use (see models.evaluation.windows).
+MIN_HISTORY_DAYS = math.ceil((2 + HISTORY_HORIZONS) * MIN_HORIZON)
+
+
+class UnusableHistory(ValueError):
+    """The transactions cannot support the models; the message is for the user."""
 
 
 def _customers_without_purchase(transactions: pd.DataFrame, features: pd.DataFrame) -> dict:
@@ -56,6 +67,9 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
     """Fit everything on canonical transactions (``attributes``: index customer_id)."""
     if horizon < 1:
         raise ValueError("the horizon must be at least one day")
+    if not (transactions["amount"] > 0).any():
+        raise UnusableHistory("No transaction has a positive amount: with only returns there "
+                              "is no spend to learn from.")
     stages = Stages(TRAIN_STAGES, progress)
     with stages.stage("features", "Building customer features"):
         data = BacktestData(transactions, horizon, attributes)
@@ -70,6 +84,7 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
         clv = run_backtest(ClvBacktest(random_state, boosting), data, report)
     with stages.stage("churn", "Backtesting and fitting churn models") as report:
         churn = run_backtest(ChurnBacktest(random_state, boosting), data, report)
+    _require_scores(transactions, features, data.horizon, clv, churn)
     stages.progress(100, "Models trained")
     report = {
         "kind": "transactions",
@@ -86,6 +101,24 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
         "models": {"clv": clv.to_dict(), "churn": churn.to_dict()},
     }
     return Trained(data.horizon, report, thresholds, segmenter, clv, churn, data.btyd(data.end))
+
+
+def _require_scores(transactions: pd.DataFrame, features: pd.DataFrame, horizon: int,
+                    *results) -> None:
+    """Refuse to hand on models that give no number for some customers: an unvalidated
+    BTYD fit on a few weeks of data can, and a blank CLV would look like a zero one."""
+    for result in results:
+        missing = int((~np.isfinite(result.predict(features))).sum())
+        if not missing:
+            continue
+        dates = transactions["date"]
+        span = (dates.max().normalize() - dates.min().normalize()).days + 1
+        raise UnusableHistory(
+            f"The data covers {span} days, too little history to predict "
+            f"{SCORE_NAMES.get(result.output, result.output)} over {horizon} days: the "
+            f"{result.champion} model gave no value for "
+            f"{missing:,} of {len(features):,} customers. Upload at least "
+            f"{MIN_HISTORY_DAYS} days of transactions (more for a longer horizon).")
 
 
 def _features(trained: Trained, frame: pd.DataFrame, attributes) -> pd.DataFrame:

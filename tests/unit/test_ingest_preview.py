@@ -115,3 +115,16 @@ def test_empty_files_are_problems(data, words):
 def test_unknown_kind_is_an_argument_error():
     with pytest.raises(ValueError, match="kind"):
         preview(b"a,b\n", kind="orders")
+
+
+def test_gzip_upload_is_previewed_from_its_unpacked_head():
+    import gzip
+
+    shown = preview(gzip.compress(transactions(30_000)), rows=2)
+    assert shown["mapping"]["date"] == "order_date"
+    assert shown["rows"][0] == ["C0", "2024-01-01", "0,50", "web"]
+
+
+def test_binary_upload_is_a_problem_with_a_plain_message():
+    shown = preview(b"PK\x03\x04" + bytes(100))
+    assert shown["columns"] == [] and "Excel workbook" in shown["problems"][0]
