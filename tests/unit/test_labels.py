@@ -1,5 +1,5 @@
-"""Model names people read: every CLV and churn candidate has a plain label, and the demo
-job's message uses them instead of code names."""
+"""Model names people read: every CLV and churn candidate has a plain label, and a
+finished analysis job's message uses them instead of code names."""
 
 from __future__ import annotations
 
