@@ -25,7 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.ingest.columns import attribute_names, find_customer_id, map_transaction_columns
-from models.ingest.report import MAX_EXAMPLE_ROWS, Problem, RowChecks, ValidationReport, reject
+from models.ingest.report import (
+    MAX_EXAMPLE_ROWS,
+    Problem,
+    RowChecks,
+    ValidationReport,
+    printable,
+    reject,
+)
 from models.ingest.rows import RawTable, read_raw
 from models.ingest.source import MAX_UNPACKED_BYTES
 from models.ingest.values import clean_text, parse_dates, parse_numbers, sample
@@ -37,6 +44,8 @@ _FLOAT_ID = re.compile(r"^\d+\.0+$")
 _NUMERIC_SHARE = 0.95
 # One line of a sale above this is a data error (or a test value), not a purchase.
 MAX_AMOUNT = 1e9
+# Formula starts (=, +, @, a leading minus before a non-digit) and HTML tags.
+_ACTIVE_TEXT = r"^[=+@\t\r]|^-[^0-9.]|<[A-Za-z/!]"
 # Ids, order numbers and names longer than this are pasted text, not identifiers.
 MAX_TEXT_LENGTH = 1_000
 
@@ -93,6 +102,7 @@ def read_transactions(source, mapping: Mapping[str, object] | None = None,
             f"{missing_id.mean():.1%} of rows have no customer id (guest purchases?) "
             "and were left out.")
     checks.enforce_share(max_invalid_share)
+    _warn_active_text(customer, label["customer_id"], report)
 
     keep = ~(checks.invalid | missing_id)
     if not keep.any():
@@ -186,6 +196,18 @@ def _row_checks(raw: RawTable, report: ValidationReport) -> RowChecks:
                    "{rows} {have} bytes that are not valid UTF-8 (shown as \ufffd) and "
                    "{were} left out, so no id or name is read wrongly.", invalid=True)
     return checks
+
+
+def _warn_active_text(ids: pa.ChunkedArray, column: str, report: ValidationReport) -> None:
+    """Say so when ids look like spreadsheet formulas or HTML: they are kept as text,
+    which the dashboard shows as text and the exports escape."""
+    active = pc.fill_null(pc.match_substring_regex(ids, _ACTIVE_TEXT), False)
+    count = pc.sum(active).as_py() or 0
+    if count:
+        report.warnings.append(
+            f"{count:,} ids in column '{printable(column)}' start like a spreadsheet formula "
+            "or hold HTML markup; they are kept as plain text (shown as text, escaped in "
+            "exports).")
 
 
 def _check_length(values: pa.ChunkedArray, column: str, checks: RowChecks) -> None:

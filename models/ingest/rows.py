@@ -35,6 +35,8 @@ from models.ingest.sniff import (
 from models.ingest.source import MAX_UNPACKED_BYTES, open_plain
 
 _BLOCK_BYTES = 16 * 1024 * 1024
+# Wider files are exports of something else (or attacks on the parser), not sales data.
+MAX_COLUMNS = 1_000
 
 
 @dataclass
@@ -71,10 +73,31 @@ def read_raw(source, report: ValidationReport,
             reject(report, "empty_file", None, "the file is empty.")
         layout = sniff_layout(lines)
         report.delimiter, report.header = layout.delimiter, layout.header
+        if layout.width > MAX_COLUMNS:
+            reject(report, "too_many_columns", None,
+                   f"the file has more than {MAX_COLUMNS:,} columns ({layout.width:,} in its "
+                   "first line); upload only the columns the analysis needs.")
+        _warn_repeated_names(layout, report)
         raw = _read_rows(handle, encoding, layout, report)
     if report.rows_total == 0:
         reject(report, "empty_file", None, "the file has a header row but no data rows.")
     return raw
+
+
+def _warn_repeated_names(layout, report: ValidationReport) -> None:
+    if not layout.header:
+        return
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(layout.names):
+        if name:
+            seen.setdefault(name, []).append(position)
+    repeated = {name: p for name, p in seen.items() if len(p) > 1}
+    if repeated:
+        shown = "; ".join(f"'{name}' (columns {', '.join(str(p + 1) for p in positions)})"
+                          for name, positions in list(repeated.items())[:5])
+        report.warnings.append(f"Column names appear more than once: {shown}. The first of "
+                               "each is matched by name; pass a column mapping to choose "
+                               "another.")
 
 
 def decode_head(head: bytes, truncated: bool, report: ValidationReport) -> tuple[str, str]:
