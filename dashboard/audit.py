@@ -7,8 +7,8 @@ events that change nothing else, such as a failed login.
 
 from __future__ import annotations
 
-from dashboard.database import db
 from dashboard.schema import AuditEvent
+from dashboard.store import unscoped
 
 MAX_ADDRESS_LENGTH = 64
 
@@ -28,6 +28,6 @@ def record(action: str, *, tenant_id: str | None = None, user_id: str | None = N
            address: str | None = None, **detail) -> AuditEvent:
     """Write one audit row now (commits the current session)."""
     row = event(action, tenant_id=tenant_id, user_id=user_id, address=address, **detail)
-    db.session.add(row)
-    db.session.commit()
+    unscoped().add(row)
+    unscoped().commit()
     return row

@@ -49,16 +49,17 @@ def _account_session():
     the web app: importing Dash, Celery and the analytics stack would cost seconds."""
     from dashboard import accounts
     from dashboard.database import db
+    from dashboard.store import unscoped
 
     settings = _settings()
     db.configure(settings["DATABASE_URL"])
     try:
-        yield db.session(), settings
+        yield unscoped(), settings
     except accounts.AccountError as exc:
-        db.session.rollback()
+        unscoped().rollback()
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
-        db.session.rollback()
+        unscoped().rollback()
         raise click.ClickException(
             f"{_first_line(exc)} (is the database reachable and migrated? "
             "`valuelens init-db` migrates it)"

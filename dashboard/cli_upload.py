@@ -68,11 +68,10 @@ def upload(tenant_slug, file, kind, mapping, mode, target, no_wait, timeout) -> 
 
     from dashboard import create_app
     from dashboard.config import ConfigError
-    from dashboard.database import db
     from dashboard.datasets import DatasetInUse, UploadRejected, UploadTooLarge, upload_dataset
     from dashboard.jobs import QueueUnavailable
     from dashboard.schema import Tenant
-    from dashboard.store import store_for
+    from dashboard.store import store_for, unscoped
 
     try:
         app = create_app({"CLI_MODE": True})
@@ -81,7 +80,7 @@ def upload(tenant_slug, file, kind, mapping, mode, target, no_wait, timeout) -> 
     if not app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: uploads are processed by a worker")
     with app.app_context():
-        tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+        tenant_id = unscoped().scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
         if tenant_id is None:
             raise click.ClickException(f"no tenant {tenant_slug!r}")
         store = store_for(tenant_id)

@@ -34,12 +34,11 @@ def ensure_demo(password: str | None = None) -> Demo | None:
     """
     from dashboard.accounts import WeakPassword, create_tenant, create_user
     from dashboard.auth.passwords import password_problem
-    from dashboard.database import db
     from dashboard.jobs import submit_job
     from dashboard.schema import Tenant
-    from dashboard.store import store_for
+    from dashboard.store import store_for, unscoped
 
-    session = db.session()
+    session = unscoped()
     if session.scalars(select(Tenant.id).where(Tenant.slug == DEMO_SLUG)).first():
         return None
     generated = password is None

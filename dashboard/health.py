@@ -17,9 +17,9 @@ from kombu.exceptions import OperationalError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.database import db
 from dashboard.queue import workers_answering
 from dashboard.redis_conn import get_redis
+from dashboard.store import unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,12 @@ def _reason(exc: Exception) -> str:
 
 def check_database() -> str:
     try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
+        unscoped().execute(text("SELECT 1"))
+        unscoped().rollback()
         return "ok"
     except SQLAlchemyError as exc:
         logger.error("health check: database: %s", exc)
-        db.session.rollback()
+        unscoped().rollback()
         return _reason(exc)
 
 

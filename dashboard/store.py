@@ -110,5 +110,8 @@ def current_store() -> TenantStore:
 
 
 def unscoped() -> Session:
-    """UNSCOPED access across tenants, for platform operations (CLI, reaper) only."""
+    """UNSCOPED access across tenants, for platform operations only: signing in (a user is
+    found by email or token before a tenant is known), the audit log, claiming a job by
+    id, the reaper, health checks and the operator's CLI. Everything else goes through a
+    `TenantStore`; a test keeps `db.session` out of every other module."""
     return db.session()

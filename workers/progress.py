@@ -25,10 +25,9 @@ from collections.abc import Callable
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select, update
 
-from dashboard.database import db
 from dashboard.jobs import close_steps
 from dashboard.schema import Job, utcnow
-from dashboard.store import TenantStore, store_for
+from dashboard.store import TenantStore, store_for, unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +113,7 @@ def _start(job_id: str) -> Job | None:
     The claim is one conditional update (`queued` or a crashed delivery's `running` →
     `running`), so a cancel, the reaper and the claim can never overwrite each other's
     state: whichever writes first wins, and the others change nothing."""
-    session = db.session()
+    session = unscoped()
     now = utcnow()
     claimable = (Job.id == job_id, Job.status.in_(CLAIMABLE_STATES))
     exhausted = session.execute(
@@ -154,7 +153,7 @@ def _start(job_id: str) -> Job | None:
 def _finish(job_id: str, **values) -> None:
     # Only a running job is finished here: a job cancelled or reaped meanwhile keeps the
     # state its canceller gave it.
-    session = db.session()
+    session = unscoped()
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == "running")
@@ -180,14 +179,14 @@ def run_job(job_id: str, work: Work) -> str:
     try:
         result = work(context)
     except JobCancelled:
-        db.session.rollback()
+        unscoped().rollback()
         logger.info("job %s stopped: it is no longer running", job_id)
     except (JobError, SoftTimeLimitExceeded) as exc:
-        db.session.rollback()
+        unscoped().rollback()
         _finish(job_id, status="failed", error=readable_error(exc))
     except Exception as exc:
         logger.exception("job %s (%s) failed", job_id, job.kind)
-        db.session.rollback()
+        unscoped().rollback()
         _finish(job_id, status="failed", error=readable_error(exc))
     else:
         _finish(job_id, status="succeeded", progress=100.0, message=context.summary or "Done",
@@ -196,6 +195,6 @@ def run_job(job_id: str, work: Work) -> str:
 
 
 def _status(job_id: str) -> str:
-    status = db.session.scalar(select(Job.status).where(Job.id == job_id))
-    db.session.commit()
+    status = unscoped().scalar(select(Job.status).where(Job.id == job_id))
+    unscoped().commit()
     return status or "missing"

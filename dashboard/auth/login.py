@@ -13,9 +13,9 @@ from dashboard import audit
 from dashboard.accounts import find_user, normalise_email
 from dashboard.auth.passwords import burn_verification, hash_password, needs_rehash, verify_password
 from dashboard.auth.ratelimit import LoginLimiter
-from dashboard.database import db
 from dashboard.redis_conn import get_redis
 from dashboard.schema import User, utcnow
+from dashboard.store import unscoped
 
 MAX_LOGGED_EMAIL_LENGTH = 320
 
@@ -45,7 +45,7 @@ def check_credentials(email: str, password: str, address: str, *,
     email = normalise_email(email)
     limiter = login_limiter()
     attempt = limiter.begin(email, address)
-    user = find_user(db.session, email)
+    user = find_user(unscoped(), email)
     if user is None:
         burn_verification(password)
         audit.record(f"{action}_failed", address=address, reason="unknown email",
@@ -62,7 +62,7 @@ def check_credentials(email: str, password: str, address: str, *,
     limiter.succeeded(attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        db.session.commit()
+        unscoped().commit()
     return user
 
 

@@ -18,8 +18,8 @@ from flask import g
 from sqlalchemy import select
 
 from dashboard.auth.users import LoginUser
-from dashboard.database import db
 from dashboard.schema import ApiToken, User, utcnow
+from dashboard.store import unscoped
 
 TOKEN_PREFIX = "vl_"
 DISPLAY_PREFIX_LENGTH = 11
@@ -53,17 +53,17 @@ def load_token_user(request) -> LoginUser | None:
     if plain is None:
         return None
     digest = hash_token(plain)
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    token = unscoped().scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if token is None or token.revoked_at is not None:
         return None
     if not hmac.compare_digest(token.token_hash, digest):
         return None
-    owner = db.session.get(User, token.user_id)
+    owner = unscoped().get(User, token.user_id)
     if owner is None or not owner.active or owner.tenant_id != token.tenant_id:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-        db.session.commit()
+        unscoped().commit()
     g.login_via_token = True
     return LoginUser(owner, via_token=True)

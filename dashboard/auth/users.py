@@ -21,9 +21,9 @@ import time
 import redis
 from flask import current_app, session
 
-from dashboard.database import db
 from dashboard.redis_conn import get_redis
 from dashboard.schema import User
+from dashboard.store import unscoped
 
 log = logging.getLogger(__name__)
 LOGGED_OUT_PREFIX = "valuelens:logged-out-session"
@@ -101,7 +101,7 @@ def load_session_user(login_id: str) -> LoginUser | None:
     version, _, sid = rest.partition(":")
     if not (user_id and version.isdigit() and sid):
         return None
-    row = db.session.get(User, user_id)
+    row = unscoped().get(User, user_id)
     if row is None or not row.active or row.session_version != int(version):
         return None
     try:

@@ -26,8 +26,7 @@ from dashboard.auth.gate import safe_next
 from dashboard.auth.login import LoginRefused, check_credentials, log_in
 from dashboard.auth.ratelimit import TooManyAttempts
 from dashboard.auth.users import LoginUser, forget_session
-from dashboard.database import db
-from dashboard.schema import Tenant
+from dashboard.store import current_store, unscoped
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -127,7 +126,7 @@ def change_password():
         log.exception("login rate-limit counters unavailable")
         return _password_form(503, UNAVAILABLE)
     try:
-        accounts.set_password(db.session, user, new, address=client_address())
+        accounts.set_password(unscoped(), user, new, address=client_address())
     except accounts.WeakPassword as weak:
         return _password_form(400, str(weak))
     start_session(user)
@@ -138,5 +137,5 @@ def change_password():
 @bp.get("/api/v1/me")
 def me():
     user = current_user._get_current_object()
-    tenant = db.session.get(Tenant, user.tenant_id)
+    tenant = current_store().tenant
     return jsonify(email=user.email, role=user.role, tenant=tenant.slug)

@@ -230,14 +230,18 @@ def test_demo_creates_the_tenant_its_users_and_a_queued_demo_job_once(cli, queue
         ("viewer@demo.example", "viewer"),
     }
     assert all(verify_password(u.password_hash, password) for u in users)
-    job = db.session.scalars(select(Job).where(Job.tenant_id == tenant.id)).one()
+    job = db.session.scalars(select(Job).where(Job.tenant_id == tenant.id,
+                                               Job.parent_id.is_(None))).one()
     assert (job.kind, job.status) == ("demo", "queued")
+    steps = db.session.scalars(select(Job.kind).where(Job.parent_id == job.id)).all()
+    assert sorted(steps) == sorted(job.params["steps"])
     assert job.id in first.stdout
 
     again = cli("demo", REDIS_URL=queue_url)
     assert again.exit_code == 0, again.output
     assert "exists already" in again.stdout and "password" not in again.stdout
-    jobs = db.session.scalars(select(Job.id).where(Job.tenant_id == tenant.id)).all()
+    jobs = db.session.scalars(select(Job.id).where(Job.tenant_id == tenant.id,
+                                                   Job.parent_id.is_(None))).all()
     assert jobs == [job.id]
 
 

@@ -4,6 +4,7 @@ worker package, and `models/` knows nothing of the web, the queue or SQL."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,21 @@ def test_a_package_never_imports_the_layers_above_it(package, forbidden):
     }
 
     assert not offenders, sorted(offenders)
+
+
+# Modules that may hold the raw session: the store itself and the engine's owner.
+SESSION_OWNERS = {"dashboard/store.py", "dashboard/database.py"}
+RAW_SESSION = re.compile(r"\bdb\.session\b(?!\.remove\b)")
+
+
+def test_tenant_rows_are_reached_through_the_store_or_the_loud_opt_out():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("dashboard", "workers")
+        for path in _modules(package)
+        if str(path.relative_to(ROOT)) not in SESSION_OWNERS
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if RAW_SESSION.search(line)
+    ]
+
+    assert not offenders, offenders
