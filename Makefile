@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench bench-upload bench-web lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/model_size.py
+
+bench-upload: $(STAMP)
+	$(BIN)/python bench/upload_to_live.py
+
+bench-web: $(STAMP)
+	$(BIN)/python bench/web_load.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check dashboard workers models tests bench
