@@ -27,6 +27,9 @@ bench-upload: $(STAMP)
 bench-web: $(STAMP)
 	$(BIN)/python bench/web_load.py
 
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest_memory.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check dashboard workers models tests bench
 
