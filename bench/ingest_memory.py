@@ -3,8 +3,9 @@
 Writes a ~1 GB file of synthetic transactions into a temporary directory (or uses
 ``--csv``), ingests it in a fresh subprocess with ``models.ingest.read_transactions``
 and prints the child's peak RSS and wall time; the numbers go to
-``bench/ingest_results.json``. Run: ``make bench-ingest`` or
-``.venv/bin/python bench/ingest_memory.py --megabytes 1024``.
+``bench/ingest_results.json`` under ``--label`` (default ``latest``; other labels
+already in the file are kept, so a change can be measured before and after). Run:
+``make bench-ingest`` or ``.venv/bin/python bench/ingest_memory.py --megabytes 1024``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=1024)
     parser.add_argument("--csv", type=Path, help="ingest this file instead of generating one")
+    parser.add_argument("--label", default="latest", help="key of this run in the results file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         path = args.csv or Path(directory) / "transactions.csv"
@@ -72,7 +74,9 @@ def main() -> None:
         size_mb = round(path.stat().st_size / 1024**2)
         result = {"file_mb": size_mb, **measure(path)}
     print(json.dumps(result, indent=2))
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[args.label] = result
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
