@@ -137,6 +137,12 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "TASK_SOFT_TIME_LIMIT": _int("TASK_SOFT_TIME_LIMIT", env.get("TASK_SOFT_TIME_LIMIT"), 3300, 1),
         "TASK_TIME_LIMIT": _int("TASK_TIME_LIMIT", env.get("TASK_TIME_LIMIT"), 3600, 1),
         "REAPER_GRACE_SECONDS": _int("REAPER_GRACE_SECONDS", env.get("REAPER_GRACE_SECONDS"), 120, 1),
+        # Fair queues: each tenant has at most this many jobs at the workers at once; the
+        # rest wait in the database, so one tenant's backlog never fills the broker.
+        "TENANT_MAX_RUNNING_JOBS": _int("TENANT_MAX_RUNNING_JOBS",
+                                        env.get("TENANT_MAX_RUNNING_JOBS"), 1, 1),
+        "TENANT_MAX_WAITING_JOBS": _int("TENANT_MAX_WAITING_JOBS",
+                                        env.get("TENANT_MAX_WAITING_JOBS"), 10, 0),
     }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from dashboard.auth.roles import ensure_role
+from dashboard.dispatch import ensure_room
 from dashboard.jobs import submit_job
 from dashboard.runs import live_run
 from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job, Run, iso, new_id, utcnow
@@ -97,6 +98,7 @@ def upload_dataset(store: TenantStore, user, stream, filename: str, *, limit_byt
     if user is not None:
         ensure_role(user, "analyst")
     check_options(kind, mapping, mode, target)
+    ensure_room(store.session, store.tenant_id)
     base = None
     if mode == "append":
         run = live_run(store)

@@ -1,8 +1,9 @@
 """The jobs service: create, enqueue, cancel and describe background jobs.
 
 A job is a row first and a Celery message second: `submit_job` commits the row, then
-enqueues the task `jobs.<kind>` with the job id as its only argument (tasks take ids and
-re-load everything). Role rules for *starting* a kind belong to the caller (uploading needs
+hands it to the fair dispatcher (`dashboard.dispatch`), which enqueues the task
+`jobs.<kind>` with the job id as its only argument when the tenant has room at the
+workers (tasks take ids and re-load everything). Role rules for *starting* a kind belong to the caller (uploading needs
 an analyst, retraining an admin); cancelling is the same for every kind and lives here.
 """
 
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from celery.utils import uuid
 from sqlalchemy import select, update
 
 from dashboard.auth.roles import Forbidden, ensure_role, has_role
+from dashboard.dispatch import dispatch_waiting, ensure_room, fail_unqueued
 from dashboard.job_kinds import JOB_KINDS
-from dashboard.queue import BROKER_ERRORS, revoke_task, send_job_task
+from dashboard.queue import BROKER_ERRORS, revoke_task
 from dashboard.schema import FINISHED_JOB_STATES, Job, iso, new_id, utcnow
 from dashboard.store import TenantStore
 
@@ -41,28 +42,27 @@ def submit_job(store: TenantStore, user, kind: str, params: dict | None = None) 
     moves through; the steps are listed in the job's `params["steps"]`."""
     if kind not in JOB_KINDS:
         raise UnknownJobKind(f"unknown job kind {kind!r}")
+    ensure_room(store.session, store.tenant_id)
     steps = JOB_KINDS[kind].steps
     params = dict(params or {})
     if steps:
         params["steps"] = list(steps)
     job = store.add(Job(
         id=new_id(), user_id=getattr(user, "id", None), kind=kind, params=params,
-        status="queued", progress=0.0, message="Waiting for a worker", task_id=uuid(),
+        status="queued", progress=0.0, message="Waiting for this company's earlier jobs",
     ))
     for step in steps:
         store.add(Job(id=new_id(), parent_id=job.id, user_id=job.user_id, kind=step,
                       status="queued", progress=0.0, message="Waiting"))
     store.commit()
     try:
-        send_job_task(kind, job.id, job.task_id, JOB_KINDS[kind].queue)
+        dispatch_waiting(store.session, store.tenant_id)
     except BROKER_ERRORS as exc:
         logger.error("job %s could not be queued: %s", job.id, exc)
-        job.status = "failed"
-        job.error = "The job could not be queued because the task queue is unavailable"
-        job.finished_at = utcnow()
-        close_steps(store.session, job.id, "failed", "Not run: the job could not be queued")
-        store.commit()
-        raise QueueUnavailable("the task queue is unavailable; try again shortly") from exc
+        fail_unqueued(store.session, job.id)
+    store.session.refresh(job)
+    if job.status == "failed":
+        raise QueueUnavailable("the task queue is unavailable; try again shortly")
     return job
 
 
@@ -85,8 +85,18 @@ def cancel_job(store: TenantStore, user, job_id: str) -> Job:
     store.session.refresh(job)
     if not changed:
         raise JobNotCancellable(f"the job has already {_past(job.status)}")
+    dispatch_next(store.session, store.tenant_id)
     _revoke(job.task_id, terminate=was_running)
     return job
+
+
+def dispatch_next(session, tenant_id: str) -> None:
+    """Let the tenant's next waiting job go now that one has ended; a broker problem only
+    delays it (the reaper dispatches on its next pass)."""
+    try:
+        dispatch_waiting(session, tenant_id)
+    except BROKER_ERRORS as exc:
+        logger.warning("could not dispatch the next job of tenant %s: %s", tenant_id, exc)
 
 
 def close_steps(session, parent_id: str, status: str, message: str) -> None:

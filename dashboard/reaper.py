@@ -8,8 +8,12 @@ with a message the user can act on:
   worker holds (Celery `query_task` broadcast) and whose message is not back in the queue
   (a worker that crashed under `task_reject_on_worker_lost` puts it back for a
   redelivery, which `workers.progress` counts and caps);
-* `queued` jobs older than the grace whose message is nowhere: not in the broker queue
-  lists, not in the Redis transport's `unacked` hash, not held by a worker.
+* `queued` jobs older than the grace that were dispatched (they have a task id) and whose
+  message is nowhere: not in the broker queue lists, not in the Redis transport's
+  `unacked` hash, not held by a worker. Jobs still waiting for their tenant's turn have no
+  message yet (`dashboard.dispatch`); each pass lets them go where there is room.
+
+The steps of a chain are judged through their chain's job, never on their own.
 
 The places are read in the order a message travels (queue → unacked → worker), so a
 message moving on during the check is still seen once. When Redis cannot be reached the
@@ -32,7 +36,8 @@ from kombu.exceptions import OperationalError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 from sqlalchemy import func, select, update
 
-from dashboard.jobs import close_steps
+from dashboard.dispatch import tenants_with_waiting_jobs
+from dashboard.jobs import close_steps, dispatch_next
 from dashboard.queue import celery, tasks_held_by_workers
 from dashboard.redis_conn import get_redis
 from dashboard.schema import Job, utcnow
@@ -95,8 +100,17 @@ def _fail(job_ids: list[str], status: str, message: str, stale_before: datetime)
 
 
 def reap(now: datetime | None = None) -> list[str]:
-    """Fail the jobs whose worker or message is gone; returns their ids."""
-    now = now or utcnow()
+    """Fail the jobs whose worker or message is gone, then let waiting jobs go where a
+    tenant has room (a dispatch lost to a crash is made up for here); returns the ids of
+    the failed jobs."""
+    reaped = _reap_lost(now or utcnow())
+    session = unscoped()
+    for tenant_id in tenants_with_waiting_jobs(session):
+        dispatch_next(session, tenant_id)
+    return reaped
+
+
+def _reap_lost(now: datetime) -> list[str]:
     stale_before = now - timedelta(seconds=current_app.config["REAPER_GRACE_SECONDS"])
     session = unscoped()
     last_sign_of_life = func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
@@ -106,7 +120,7 @@ def reap(now: datetime | None = None) -> list[str]:
     ).all()
     queued = session.execute(
         select(Job.id, Job.task_id).where(Job.status == "queued", Job.parent_id.is_(None),
-                                          Job.created_at < stale_before)
+                                          Job.task_id.is_not(None), Job.created_at < stale_before)
     ).all()
     session.commit()
     if not running and not queued:

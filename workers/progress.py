@@ -25,7 +25,7 @@ from collections.abc import Callable
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select, update
 
-from dashboard.jobs import close_steps
+from dashboard.jobs import close_steps, dispatch_next
 from dashboard.schema import Job, utcnow
 from dashboard.store import TenantStore, store_for, unscoped
 
@@ -171,7 +171,17 @@ def fail_past_time_limit(job_id: str, limit_seconds: float | None) -> None:
 
 
 def run_job(job_id: str, work: Work) -> str:
-    """Run `work(context)` for the job and record the outcome; returns the final status."""
+    """Run `work(context)` for the job and record the outcome; returns the final status.
+    Whatever happened, the tenant's next waiting job may then go to the workers."""
+    try:
+        return _run(job_id, work)
+    finally:
+        tenant_id = unscoped().scalar(select(Job.tenant_id).where(Job.id == job_id))
+        if tenant_id:
+            dispatch_next(unscoped(), tenant_id)
+
+
+def _run(job_id: str, work: Work) -> str:
     job = _start(job_id)
     if job is None:
         return _status(job_id)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from dashboard.api import bp, error_response, json_object, list_args
 from dashboard.auth.roles import ensure_role
+from dashboard.dispatch import TooManyJobs
 from dashboard.job_kinds import JOB_KINDS
 from dashboard.jobs import (
     JobNotCancellable,
@@ -104,3 +105,8 @@ def _finished(exc: JobNotCancellable):
 @bp.errorhandler(QueueUnavailable)
 def _queue_down(exc: QueueUnavailable):
     return error_response(503, str(exc))
+
+
+@bp.errorhandler(TooManyJobs)
+def _too_many(exc: TooManyJobs):
+    return error_response(429, str(exc))

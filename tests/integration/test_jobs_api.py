@@ -106,17 +106,19 @@ def test_a_queued_job_cancelled_before_a_worker_takes_it_never_runs(celery_worke
 
     analyst = make_user(role="analyst")
     api = api_as(analyst)
-    # Both worker threads are busy, so the third job waits in the queue.
-    blockers = [api.post("/api/v1/jobs", json={"kind": "self_test", "params": {"seconds": 120}})
-                .get_json()["id"] for _ in range(2)]
-    for blocker in blockers:
-        _wait_until_running(api, blocker)
+    # Two other tenants keep both worker threads busy, so this job waits in the queue.
+    others = [api_as(make_user(role="analyst")) for _ in range(2)]
+    blockers = [(other, other.post("/api/v1/jobs", json={
+        "kind": "self_test", "params": {"seconds": 120}}).get_json()["id"]) for other in others]
+    for other, blocker in blockers:
+        _wait_until_running(other, blocker)
     with app.app_context():
         waiting = submit_job(store_for(analyst.tenant_id), analyst, "self_test", {"seconds": 0})
+    assert waiting.task_id, "the job should have gone to the broker"
 
     assert api.post(f"/api/v1/jobs/{waiting.id}/cancel").status_code == 200
-    for blocker in blockers:
-        api.post(f"/api/v1/jobs/{blocker}/cancel")
+    for other, blocker in blockers:
+        other.post(f"/api/v1/jobs/{blocker}/cancel")
 
     def dropped():
         with app.app_context():
