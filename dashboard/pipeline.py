@@ -9,18 +9,23 @@ blocks the tenant.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import current_app
+from sqlalchemy import select
 
 from dashboard import audit
 from dashboard.auth.roles import ensure_role
+from dashboard.dispatch import TooManyJobs
 from dashboard.jobs import submit_job
 from dashboard.redis_conn import get_redis
 from dashboard.registry import promote
 from dashboard.runs import live_run
-from dashboard.schema import FINISHED_JOB_STATES, Job, ModelVersion, Run, iso
-from dashboard.store import TenantStore
+from dashboard.schema import FINISHED_JOB_STATES, Job, ModelVersion, Run, Tenant, iso
+from dashboard.store import TenantStore, store_for, unscoped
 
 RETRAIN_KEY = "valuelens:retrain:{tenant}"
+SCHEDULE_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
 class RetrainRunning(RuntimeError):
@@ -45,6 +50,12 @@ def _live_dataset_id(store: TenantStore) -> str:
 def start_retrain(store: TenantStore, user) -> Job:
     """Retrain every model on the live dataset (admin only)."""
     ensure_role(user, "admin")
+    job = _submit_retrain(store, user)
+    audit.record("model.retrain", tenant_id=store.tenant_id, user_id=user.id, job_id=job.id)
+    return job
+
+
+def _submit_retrain(store: TenantStore, user) -> Job:
     dataset_id = _live_dataset_id(store)
     client = get_redis()
     key = RETRAIN_KEY.format(tenant=store.tenant_id)
@@ -63,8 +74,46 @@ def start_retrain(store: TenantStore, user) -> Job:
         client.delete(key)
         raise
     client.set(key, job.id, ex=ttl)
-    audit.record("model.retrain", tenant_id=store.tenant_id, user_id=user.id, job_id=job.id)
     return job
+
+
+def retrain_due(store: TenantStore, now: datetime) -> bool:
+    """Whether the tenant's retrain schedule (off, daily, weekly) asks for one now: its
+    period has passed since the later of its last retrain and its live run."""
+    period = SCHEDULE_PERIODS.get(store.tenant.retrain_schedule)
+    run = live_run(store)
+    if period is None or run is None:
+        return False
+    retrains, _ = store.list(Job, where=[Job.kind == "retrain", Job.parent_id.is_(None)],
+                             order_by=[Job.created_at.desc()], limit=1)
+    last = max([run.created_at] + [job.created_at for job in retrains])
+    return now - last >= period
+
+
+def run_retrain_schedules(now: datetime) -> list[str]:
+    """Every tenant with a schedule: start the retrains that are due (the beat's hourly
+    task and `valuelens run`'s timer call this)."""
+    tenant_ids = unscoped().scalars(
+        select(Tenant.id).where(Tenant.retrain_schedule != "off")).all()
+    return start_scheduled_retrains([store_for(tenant_id) for tenant_id in tenant_ids], now)
+
+
+def start_scheduled_retrains(stores, now: datetime) -> list[str]:
+    """Start the retrains that tenants' schedules ask for (Celery beat calls this hourly);
+    returns the job ids. A tenant already retraining, or without room, is left for the
+    next pass."""
+    started = []
+    for store in stores:
+        if not retrain_due(store, now):
+            continue
+        try:
+            job = _submit_retrain(store, None)
+        except (RetrainRunning, NothingToTrain, TooManyJobs):
+            continue
+        audit.record("model.retrain", tenant_id=store.tenant_id, job_id=job.id,
+                     schedule=store.tenant.retrain_schedule)
+        started.append(job.id)
+    return started
 
 
 def promote_model(store: TenantStore, user, version_id: str) -> ModelVersion:

@@ -2,9 +2,10 @@
 
 The supervisor migrates the database, starts an embedded Redis unless `REDIS_URL` is
 given, creates the demo tenant on first start, then runs one Celery worker as a child
-process and the web server in-process (Flask's threaded server), plus the job reaper on
-a timer. The "running" banner appears once `/healthz` is green, and the terminal shows page
-views, API calls and errors, not the browser's routine polls. Every child gets its own session (process group), so a Ctrl-C in the terminal
+process and the web server in-process (Flask's threaded server), plus a timer for the job
+reaper and the tenants' retrain schedules. The "running" banner appears once `/healthz` is
+green, and the terminal shows page views, API calls and errors, not the browser's routine
+polls. Every child gets its own session (process group), so a Ctrl-C in the terminal
 reaches the supervisor alone: it stops the web server, then the worker with its pool, then
 Redis, and only then exits. Nothing is left running.
 """
@@ -197,12 +198,15 @@ class Supervisor:
         return thread
 
     def _reap_periodically(self, app) -> None:
+        from dashboard.pipeline import run_retrain_schedules
         from dashboard.reaper import reap
+        from dashboard.schema import utcnow
 
         while not self.stop.wait(REAPER_INTERVAL_SECONDS):
             try:
                 with app.app_context():
                     reap()
+                    run_retrain_schedules(utcnow())
             except Exception:
                 # A busy database or a Redis hiccup must not stop the product; try next tick.
                 logger.exception("the job reaper failed; retrying in %s s",

@@ -24,6 +24,8 @@ TASK_MODULES = (
 )
 REAPER_TASK = "workers.reaper.reap_jobs"
 REAPER_INTERVAL_SECONDS = 60
+SCHEDULED_RETRAIN_TASK = "workers.tasks.maintenance.start_scheduled_retrains"
+RETRAIN_CHECK_SECONDS = 3600
 
 
 class FlaskTask(Task):
@@ -55,6 +57,8 @@ def load_tasks() -> Celery:
         importlib.import_module(module)
     celery.conf.beat_schedule = {
         "reap-lost-jobs": {"task": REAPER_TASK, "schedule": REAPER_INTERVAL_SECONDS},
+        "scheduled-retrains": {"task": SCHEDULED_RETRAIN_TASK,
+                               "schedule": RETRAIN_CHECK_SECONDS},
     }
     return celery
 

@@ -1,5 +1,5 @@
-"""Platform tasks: the job reaper on Celery beat, and `self_test` jobs, a diagnostic job
-that counts down with progress updates.
+"""Platform tasks: the job reaper and the tenants' retrain schedules on Celery beat, and
+`self_test` jobs, a diagnostic job that counts down with progress updates.
 
 Operators use it to check that workers pick up jobs, report progress, stop promptly when
 cancelled and report failures (`fail: true` ends the countdown with an error).
@@ -10,9 +10,11 @@ from __future__ import annotations
 import time
 
 from dashboard.job_kinds import self_test_params
+from dashboard.pipeline import run_retrain_schedules
 from dashboard.queue import celery, job_task_name
 from dashboard.reaper import reap
-from workers.celery_app import REAPER_TASK, FlaskTask
+from dashboard.schema import utcnow
+from workers.celery_app import REAPER_TASK, SCHEDULED_RETRAIN_TASK, FlaskTask
 from workers.progress import JobContext, JobError, run_job
 
 TICK_SECONDS = 0.25
@@ -46,3 +48,8 @@ def run_self_test_job(job_id: str) -> str:
 @celery.task(base=FlaskTask, name=REAPER_TASK)
 def reap_jobs() -> list[str]:
     return reap()
+
+
+@celery.task(base=FlaskTask, name=SCHEDULED_RETRAIN_TASK)
+def start_scheduled_retrains() -> list[str]:
+    return run_retrain_schedules(utcnow())
