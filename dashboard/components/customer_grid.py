@@ -8,14 +8,18 @@ know are ignored rather than guessed.
 
 from __future__ import annotations
 
+import json
+
 import dash_ag_grid as dag
+
+from dashboard.components.formatting import currency_prefix
 
 BLOCK_SIZE = 100
 COLUMNS = (
     {"field": "customer_id", "headerName": "Customer", "filter": "agTextColumnFilter",
      "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
      "cellRenderer": "CustomerLink", "minWidth": 140, "pinned": "left"},
-    {"field": "segment", "headerName": "Segment", "filter": "agTextColumnFilter",
+    {"field": "rfm_segment", "headerName": "Segment", "filter": "agTextColumnFilter",
      "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1}, "minWidth": 150},
     {"field": "persona", "headerName": "Persona", "filter": "agTextColumnFilter",
      "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1}, "minWidth": 150},
@@ -30,17 +34,25 @@ COLUMNS = (
     {"field": "expected_purchases", "headerName": "Expected purchases", "filter": False,
      "type": "rightAligned", "valueFormatter": {"function": "d3.format(',.1f')(params.value)"}},
 )
-SORTABLE = {"customer_id", "segment", "persona", "clv", "churn_probability", "p_alive",
+SORTABLE = {"customer_id", "rfm_segment", "persona", "clv", "churn_probability", "p_alive",
             "expected_purchases"}
 # grid filter column → (query_customers argument, how to read the value)
-FILTERS = {"customer_id": ("q", str), "segment": ("segment", str), "persona": ("persona", str),
+FILTERS = {"customer_id": ("q", str), "rfm_segment": ("segment", str), "persona": ("persona", str),
            "clv": ("min_clv", float), "churn_probability": ("min_churn", float)}
 
 
-def customers_grid(grid_id: str = "customers-grid") -> dag.AgGrid:
+def money_formatter(currency: str) -> dict:
+    """The predicted value in the tenant's currency, "$1,234"; an empty cell stays empty."""
+    prefix = json.dumps(currency_prefix(currency), ensure_ascii=False)
+    return {"function": f"params.value == null ? '' : {prefix} + d3.format(',.0f')(params.value)"}
+
+
+def customers_grid(currency: str, grid_id: str = "customers-grid") -> dag.AgGrid:
+    columns = [dict(column, valueFormatter=money_formatter(currency))
+               if column["field"] == "clv" else column for column in COLUMNS]
     return dag.AgGrid(
         id=grid_id,
-        columnDefs=list(COLUMNS),
+        columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110,
                        "floatingFilter": False},
         rowModelType="infinite",
@@ -49,6 +61,8 @@ def customers_grid(grid_id: str = "customers-grid") -> dag.AgGrid:
                          "pagination": True, "paginationPageSize": 50,
                          "paginationPageSizeSelector": False},
         className="vl-grid",
+        # AG Grid's own default height is 400 px; the grid should use the screen instead.
+        style={"height": "max(24rem, calc(100vh - 16rem))", "width": "100%"},
     )
 
 

@@ -47,6 +47,8 @@ def _grid(frame: pd.DataFrame, currency: str) -> dag.AgGrid:
             column["valueFormatter"] = {"function": "d3.format(',.0f')(params.value)"}
         elif column["field"] == "churn_probability":
             column["valueFormatter"] = {"function": "d3.format('.0%')(params.value)"}
+        elif column["field"] == "customer_id":
+            column["cellRenderer"] = "CustomerLink"
     return dag.AgGrid(id="churn-grid", rowData=frame.astype({"rfm_segment": str}, errors="ignore")
                       .to_dict("records"), columnDefs=columns,
                       defaultColDef={"sortable": True, "resizable": True, "filter": True,

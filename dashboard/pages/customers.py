@@ -26,7 +26,7 @@ def layout(**_query):
                       placeholder="Search by customer id", style={"maxWidth": "24rem"}),
             html.P("Sort by any column; filter from a column's menu. Click an id for the "
                    "customer's history and explanations.", className="text-muted small"),
-            customers_grid(),
+            customers_grid(current_store().tenant.currency),
         ]
     )
 
