@@ -57,7 +57,7 @@ def history_table(history: pd.DataFrame, currency: str):
         rows.append(html.Tr(cells))
     return html.Div(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
                                html.Tbody(rows)], size="sm", hover=True, className="mb-0"),
-                    className="vl-table-wrap", id="purchase-history")
+                    className="vl-table-wrap vl-history", id="purchase-history")
 
 
 def customer_view(detail: dict, history: pd.DataFrame, currency: str) -> html.Div:

@@ -38,6 +38,17 @@ FEATURE_PHRASES = {
     "n_categories": ("{} product categories", "count"),
     "n_channels": ("{} sales channels", "count"),
 }
+# Bar labels of the waterfall; other features read as their name.
+FEATURE_LABELS = {
+    "n_orders": "Orders", "frequency": "Repeat purchase days",
+    "days_since_last": "Days since last purchase", "recency": "Days first to last purchase",
+    "T": "Days since first purchase", "tenure": "Days as a customer", "total_spend": "Total spend",
+    "spend_90": "Spend, last 90 days", "spend_180": "Spend, last 180 days",
+    "monetary_value": "Average repeat purchase", "avg_order_value": "Average order",
+    "ipt_mean": "Days between purchases", "ipt_std": "Spread of purchase gaps",
+    "trend": "Spending trend", "return_share": "Share returned",
+    "n_categories": "Product categories", "n_channels": "Sales channels",
+}
 SUBJECTS = {"clv": "Predicted value", "churn": "Churn risk", "regression": "Prediction"}
 
 
@@ -53,13 +64,34 @@ def ranked_contributions(explanation: dict, max_bars: int = MAX_BARS) -> list[tu
     return items[:max_bars - 1] + [(f"{len(items) - max_bars + 1} other features", rest)]
 
 
+def feature_label(feature: str) -> str:
+    """A feature's name as a reader knows it: "days_since_last" → "Days since last purchase"."""
+    return FEATURE_LABELS.get(feature) or feature.replace("_", " ").capitalize()
+
+
+def _short(value: float, value_format: str) -> str:
+    """A bar's number in a d3 format that Python reads the same way ("+,.0f" → "+233")."""
+    return format(value, value_format).replace("-", "−")
+
+
 def waterfall_figure(explanation: dict, title: str = "", value_format: str = ",.2f") -> go.Figure:
-    """A horizontal waterfall from the base value through each contribution to the output."""
+    """A horizontal waterfall from the base value through each contribution to the output.
+
+    The numbers on the bars are written here rather than by a Plotly text template, so
+    they come out short ("+233", "−0.86") whatever the trace type supports."""
     bars = ranked_contributions(explanation)
     base = float(explanation.get("base_value") or 0.0)
     output = explanation.get("output")
     output = float(output) if output is not None else base + sum(v for _, v in bars)
-    labels = ["Average customer", *[name for name, _ in bars], "This customer"]
+    labels = ["Average customer", *[feature_label(name) for name, _ in bars], "This customer"]
+    plain = value_format.lstrip("+")
+    text = [_short(base, plain), *[_short(value, "+" + plain) for _, value in bars],
+            _short(output, plain)]
+    running = [base]
+    for _, value in bars:
+        running.append(running[-1] + value)
+    low, high = min(0.0, *running, output), max(0.0, *running, output)
+    pad = (high - low) * 0.18 or 1.0
     figure = go.Figure(go.Waterfall(
         orientation="h",
         y=labels,
@@ -68,18 +100,21 @@ def waterfall_figure(explanation: dict, title: str = "", value_format: str = ",.
         increasing={"marker": {"color": UP}},
         decreasing={"marker": {"color": DOWN}},
         totals={"marker": {"color": "#7f8c8d"}},
-        texttemplate=f"%{{delta:+{value_format}}}",
+        text=text,
         textposition="outside",
+        cliponaxis=False,
         hovertemplate=f"%{{y}}: %{{x:{value_format}}}<extra></extra>",
         connector={"line": {"color": "rgba(127,127,127,0.4)"}},
     ))
     figure.update_layout(
         title=title or None, showlegend=False, height=120 + 32 * len(labels),
-        margin={"l": 10, "r": 30, "t": 40 if title else 10, "b": 30},
+        margin={"l": 10, "r": 20, "t": 40 if title else 10, "b": 30},
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         font={"color": "#7f8c9a"},
         yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"gridcolor": "rgba(127,127,127,0.2)", "zeroline": False},
+        xaxis={"gridcolor": "rgba(127,127,127,0.2)", "zeroline": True,
+               "zerolinecolor": "rgba(127,127,127,0.5)", "range": [low - pad, high + pad],
+               "tickformat": plain},
     )
     return figure
 

@@ -20,10 +20,17 @@ def test_waterfall_runs_from_the_base_through_each_contribution_to_the_output():
     figure = waterfall_figure(CLV, title="Predicted value")
     assert isinstance(figure, go.Figure)
     bars = figure.data[0]
-    assert list(bars.y) == ["Average customer", "n_orders", "spend_180", "days_since_last",
-                            "This customer"]
+    assert list(bars.y) == ["Average customer", "Orders", "Spend, last 180 days",
+                            "Days since last purchase", "This customer"]
     assert list(bars.x) == [100.0, 120.0, 50.0, -10.0, 260.0]
     assert list(bars.measure) == ["absolute", "relative", "relative", "relative", "total"]
+
+
+def test_waterfall_bars_carry_short_signed_numbers_and_room_for_them():
+    figure = waterfall_figure(CLV, value_format=",.0f")
+    assert list(figure.data[0].text) == ["100", "+120", "+50", "−10", "260"]
+    low, high = figure.layout.xaxis.range
+    assert low < 0 and high > 270
 
 
 def test_waterfall_folds_small_contributions_so_the_bars_still_add_up():
