@@ -46,10 +46,11 @@
     var form = new FormData();
     form.append("file", chosen, chosen.name);
     form.append("kind", field("upload-kind") || "transactions");
+    // A corrected mapping goes with a new check too, so the preview shows its effect.
+    if (field("upload-mapping")) { form.append("mapping", field("upload-mapping")); }
     if (withMapping) {
       form.append("mode", field("upload-mode") || "replace");
       if (field("upload-target")) { form.append("target", field("upload-target")); }
-      if (field("upload-mapping")) { form.append("mapping", field("upload-mapping")); }
     }
     return fetch(url, {
       method: "POST", body: form, credentials: "same-origin",

@@ -8,7 +8,10 @@ import json
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.formatting import number
 from dashboard.components.tables import cell_text, text_table
+from dashboard.datasets import TRANSACTION_FIELDS
+from dashboard.runs import live_run
 from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job
 from dashboard.store import TenantStore
 
@@ -17,6 +20,9 @@ KINDS = [{"label": "Transactions (one row per purchase)", "value": "transactions
 MODES = [{"label": "Replace the current data", "value": "replace"},
          {"label": "Append to the current data", "value": "append"}]
 NOT_MAPPED = "__none__"
+FIELD_LABELS = {"customer_id": "Customer id *", "date": "Date *", "amount": "Amount *",
+                "quantity": "Quantity", "unit_price": "Unit price", "order_id": "Order id",
+                "category": "Category", "channel": "Channel", "region": "Region"}
 STEP_ORDER = ("ingest", "train", "score", "explain")
 
 
@@ -51,27 +57,69 @@ def parse_preview(raw: str | None) -> dict:
     return preview if isinstance(preview, dict) else {}
 
 
+def layout_line(preview: dict) -> str:
+    """"UTF-8, comma-separated, with a header row, 7 columns" from what was detected."""
+    if not preview.get("delimiter"):
+        return ""
+    parts = [str(preview.get("encoding") or "unknown encoding").upper(),
+             f"{preview['delimiter']}-separated",
+             "with a header row" if preview.get("header") else "without a header row",
+             f"{len(preview.get('columns') or [])} columns"]
+    line = ", ".join(parts) + "."
+    if preview.get("truncated"):
+        line += " Checked on the first megabyte of the file."
+    return "Detected: " + line
+
+
+def mapping_fields(preview: dict) -> list[str]:
+    """The fields to map: every transaction field in a fixed order, or a customer
+    table's id (its other columns keep their own names)."""
+    if preview.get("kind") == "customers":
+        return ["customer_id"]
+    return list(TRANSACTION_FIELDS)
+
+
+def sample_rows(preview: dict, columns: list[str], limit: int = 5) -> list[list]:
+    """The first rows as lists of cells, whether the preview sends lists or records."""
+    rows = []
+    for row in (preview.get("rows") or preview.get("sample") or [])[:limit]:
+        if isinstance(row, dict):
+            rows.append([row.get(c) for c in columns])
+        elif isinstance(row, (list, tuple)):
+            rows.append(list(row[:len(columns)]) + [""] * (len(columns) - len(row)))
+    return rows
+
+
 def preview_view(preview: dict) -> html.Div:
-    """Detected columns with a drop-down per field to correct the mapping, and sample rows."""
+    """What was detected, a drop-down per field to correct the mapping, the first rows,
+    and what would stop the file (problems) or deserves a look (warnings)."""
     columns = [str(c) for c in preview.get("columns") or []]
     mapping = preview.get("mapping") or {}
-    fields = list(dict.fromkeys([*mapping.keys(), *(preview.get("fields") or [])]))
     options = [{"label": "(not in this file)", "value": NOT_MAPPED}] + [
         {"label": c, "value": c} for c in columns]
-    pickers = [dbc.Col([dbc.Label(field.replace("_", " ")),
+    pickers = [dbc.Col([dbc.Label(FIELD_LABELS.get(field, field.replace("_", " ")),
+                                  className="small mb-1"),
                         dbc.Select(id={"type": "map-field", "field": field}, options=options,
-                                   value=mapping.get(field) or NOT_MAPPED)], xs=6, md=3)
-               for field in fields]
-    sample = preview.get("sample") or preview.get("rows") or []
-    sample_table = text_table(columns, [[row.get(c) for c in columns] for row in sample[:5]
-                                        if isinstance(row, dict)], empty="")
-    problems = [html.Li(str(p)) for p in preview.get("problems") or preview.get("warnings") or []]
+                                   value=mapping.get(field) or NOT_MAPPED)], xs=6, md=4, xl=3)
+               for field in mapping_fields(preview)]
+    problems = [html.Li(str(p)) for p in preview.get("problems") or []]
+    warnings = [html.Li(str(w)) for w in preview.get("warnings") or []]
+    target = preview.get("target")
     return html.Div([
         html.H3("Column mapping", className="h6"),
-        dbc.Row(pickers, className="g-2 mb-2", id="mapping-pickers"),
-        html.Ul(problems, className="text-danger small") if problems else None,
-        sample_table,
-    ])
+        html.P(layout_line(preview), className="small text-muted mb-2", id="preview-layout"),
+        dbc.Alert(html.Ul(problems, className="mb-0"), color="danger", className="py-2",
+                  id="preview-problems") if problems else None,
+        dbc.Alert(html.Ul(warnings, className="mb-0"), color="warning", className="py-2",
+                  id="preview-warnings") if warnings else None,
+        html.P("Each field of ValueLens and the column of your file it is read from; "
+               "change one if the guess is wrong. Amount may instead come from quantity "
+               "× unit price.", className="small mb-2") if pickers else None,
+        dbc.Row(pickers, className="g-2 mb-3", id="mapping-pickers"),
+        html.P(f"Target column: {target}", className="small") if target else None,
+        html.H3("First rows", className="h6") if columns else None,
+        text_table(columns, sample_rows(preview, columns), empty="", table_id="preview-rows"),
+    ], id="upload-preview-view")
 
 
 def mapping_json(fields: list[str], values: list[str | None]) -> str:
@@ -99,8 +147,11 @@ def datasets(store: TenantStore, limit: int = 50) -> list[Dataset]:
 
 
 def datasets_table(store: TenantStore):
+    run = live_run(store)
+    live_id = run.dataset_id if run is not None else None
     return text_table(["File", "Kind", "Status", "Rows", "Mode", "Uploaded (UTC)"],
-                      [(d.filename, d.kind, d.status, d.rows, d.mode, d.created_at)
+                      [(d.filename, d.kind, d.status + (" · live" if d.id == live_id else ""),
+                        number(d.rows) if d.rows is not None else None, d.mode, d.created_at)
                        for d in datasets(store)], empty="No uploads yet.", table_id="datasets-table")
 
 

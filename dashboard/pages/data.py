@@ -65,9 +65,9 @@ def keep_mapping(values, ids):
 
 @callback(Output("upload-preview-box", "children", allow_duplicate=True),
           Output("upload-mapping", "value", allow_duplicate=True),
-          Input("upload-filename", "value"), prevent_initial_call=True)
-def forget_preview(_name):
-    # A new file has columns of its own: the previous mapping no longer applies.
+          Input("upload-filename", "value"), Input("upload-kind", "value"), prevent_initial_call=True)
+def forget_preview(_name, _kind):
+    # A new file (or kind) has fields of its own: the previous mapping no longer applies.
     return None, ""
 
 
@@ -78,17 +78,17 @@ def start_polling(job_id):
 
 
 @callback(Output("upload-progress-box", "children"), Output("upload-poll", "disabled", allow_duplicate=True),
-          Output("datasets-box", "children"), Input("upload-poll", "n_intervals"),
-          State("upload-job", "value"), prevent_initial_call=True)
+          Output("datasets-box", "children"), Output("dataset-choice", "options", allow_duplicate=True),
+          Input("upload-poll", "n_intervals"), State("upload-job", "value"), prevent_initial_call=True)
 def poll_upload(_n, job_id):
     store = current_store()
     try:
         job = store.get(Job, job_id or "")
     except NotFound:
-        return None, True, dash.no_update
+        return None, True, dash.no_update, dash.no_update
     steps, _ = store.list(Job, where=[Job.parent_id == job.id])
     finished = job.status in FINISHED_JOB_STATES
-    return progress_view(job, steps), finished, datasets_table(store)
+    return progress_view(job, steps), finished, datasets_table(store), dataset_options()
 
 
 @callback(Output("dataset-report-box", "children"), Input("dataset-choice", "value"),
