@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 from dashboard.components.tables import text_table
+from dashboard.figures.customer import feature_label
 from dashboard.labels import candidate_label
 from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job, ModelVersion
 from dashboard.store import TenantStore
 
 SHOWN_METRICS = 4
+KIND_LABELS = {"clv": "Customer value", "churn": "Churn risk", "segmentation": "Segments",
+               "regression": "Prediction"}
+# The backtest numbers shown per kind: CLV ranking and calibration, churn discrimination.
+KEY_METRICS = (("normalized_gini", "spearman", "top_decile_capture", "total_ratio"),
+               ("roc_auc", "pr_auc", "brier", "lift_at_10"),
+               ("r2", "rmse", "mae"))
+METRIC_NAMES = {"normalized_gini": "Gini", "spearman": "Spearman", "top_decile_capture":
+                "top-decile capture", "total_ratio": "predicted / actual", "roc_auc": "ROC AUC",
+                "pr_auc": "PR AUC", "brier": "Brier", "lift_at_10": "lift at 10 %", "r2": "R²",
+                "rmse": "RMSE", "mae": "MAE", "k": "k"}
 # PSI below 0.1 is usually read as stable, above 0.25 as a real shift.
 DRIFT_LEVELS = ((0.25, "large shift"), (0.1, "some shift"), (0.0, "stable"))
 
 
-def metric_summary(metrics: dict | None) -> str:
-    numbers = [(name, value) for name, value in (metrics or {}).items()
+def metric_summary(metrics: dict | None, candidate: str | None = None) -> str:
+    """The version's own backtest in a few numbers: for CLV and churn its candidate's
+    row of the out-of-time backtest, else the numbers the report keeps at the top."""
+    metrics = metrics or {}
+    backtest = (metrics.get("backtest") or {}).get(candidate or metrics.get("champion"))
+    if isinstance(backtest, dict):
+        wanted = next((names for names in KEY_METRICS if names[0] in backtest), ())
+        return ", ".join(f"{METRIC_NAMES.get(name, name.replace('_', ' '))} {backtest[name]:.3f}"
+                         for name in wanted if isinstance(backtest.get(name), (int, float)))
+    numbers = [(name, value) for name, value in metrics.items()
                if isinstance(value, (int, float)) and not isinstance(value, bool)]
-    return ", ".join(f"{name.replace('_', ' ')} {value:.3g}" for name, value in numbers[:SHOWN_METRICS])
+    return ", ".join(f"{METRIC_NAMES.get(name, name.replace('_', ' '))} {value:.3g}"
+                     for name, value in numbers[:SHOWN_METRICS])
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
 
 
 def model_versions(store: TenantStore, limit: int = 50) -> list[ModelVersion]:
@@ -26,8 +50,8 @@ def model_versions(store: TenantStore, limit: int = 50) -> list[ModelVersion]:
 def versions_table(store: TenantStore):
     return text_table(
         ["Model", "Method", "Status", "Trained (UTC)", "Backtest", "Note"],
-        [(m.kind, candidate_label(m.kind, m.candidate), m.status, m.created_at,
-          metric_summary(m.metrics), m.note or "") for m in model_versions(store)],
+        [(kind_label(m.kind), candidate_label(m.kind, m.candidate), m.status, m.created_at,
+          metric_summary(m.metrics, m.candidate), m.note or "") for m in model_versions(store)],
         empty="No models trained yet.", table_id="model-versions")
 
 
@@ -36,16 +60,17 @@ def drift_level(psi: float) -> str:
 
 
 def drift_rows(drift: dict | None) -> list[tuple[str, str, str]]:
-    """(feature, PSI, level) from a dataset's drift, largest shift first. Accepts
-    {"features": {name: psi}} or {name: psi} or {name: {"psi": value}}."""
+    """(feature, PSI, reading) from a dataset's drift, largest shift first. The train step
+    stores {"features": [{"feature", "psi", "status"}, ...]}; a plain {name: psi} map is
+    read too."""
     values = (drift or {}).get("features", drift or {})
-    rows = []
-    for name, value in values.items():
-        psi = value.get("psi") if isinstance(value, dict) else value
-        if isinstance(psi, (int, float)):
-            rows.append((str(name), float(psi)))
+    if isinstance(values, dict):
+        values = [{"feature": name, "psi": value.get("psi") if isinstance(value, dict) else value}
+                  for name, value in values.items()]
+    rows = [(str(entry.get("feature")), float(entry["psi"])) for entry in values
+            if isinstance(entry, dict) and isinstance(entry.get("psi"), (int, float))]
     rows.sort(key=lambda row: row[1], reverse=True)
-    return [(name, f"{psi:.3f}", drift_level(psi)) for name, psi in rows]
+    return [(feature_label(name), f"{psi:.3f}", drift_level(psi)) for name, psi in rows]
 
 
 def drift_table(store: TenantStore):

@@ -14,26 +14,32 @@ from dashboard.components.model_tables import (
     cancellable,
     drift_table,
     jobs_history,
+    kind_label,
     model_versions,
     versions_table,
 )
 from dashboard.components.tables import feedback
 from dashboard.jobs import JobNotCancellable, cancel_job
+from dashboard.labels import candidate_label
 from dashboard.store import NotFound, current_store
 
 dash.register_page(__name__, path="/models", name="Models", title="Models · ValueLens")
 REFRESH_MS = 3000
 
 
-def admin_controls():
-    options = [{"label": f"{m.kind} · {m.candidate} · {m.created_at:%Y-%m-%d %H:%M} ({m.status})",
+def promote_options():
+    return [{"label": f"{kind_label(m.kind)} · {candidate_label(m.kind, m.candidate)} · "
+                         f"{m.created_at:%Y-%m-%d %H:%M} ({m.status})",
                 "value": m.id} for m in model_versions(current_store()) if m.status != "champion"]
+
+
+def admin_controls():
     return dbc.Card([dbc.CardHeader("Retrain and promote"), dbc.CardBody([
         dbc.Button("Retrain now", id="retrain", color="primary", className="me-2"),
         html.Span("Trains on the current data and scores everyone; the dashboards switch "
                   "when it succeeds.", className="text-muted small"),
         html.Div(id="retrain-feedback"),
-        dbc.InputGroup([dbc.Select(id="promote-choice", options=options,
+        dbc.InputGroup([dbc.Select(id="promote-choice", options=promote_options(),
                                    placeholder="A version to make champion (also to roll back)"),
                         dbc.Button("Make champion", id="promote", color="secondary")],
                        className="mt-3"),
@@ -96,16 +102,18 @@ def retrain(_clicks):
     return feedback(f"Retraining started; its progress shows under Jobs ({job.id[:8]}).")
 
 
-@callback(Output("promote-feedback", "children"), Input("promote", "n_clicks"),
-          State("promote-choice", "value"), prevent_initial_call=True)
+@callback(Output("promote-feedback", "children"), Output("promote-choice", "options"),
+          Input("promote", "n_clicks"), State("promote-choice", "value"), prevent_initial_call=True)
 def promote(_clicks, version_id):
     refuse_unless("admin")
     from dashboard.pipeline import promote_model
 
     if not version_id:
-        return feedback("Choose a version.", ok=False)
+        return feedback("Choose a version.", ok=False), dash.no_update
     try:
         version = promote_model(current_store(), current_user, version_id)
     except (NotFound, ValueError, RuntimeError) as error:
-        return feedback(str(error), ok=False)
-    return feedback(f"{getattr(version, 'candidate', 'The version')} is now the champion.")
+        return feedback(str(error), ok=False), dash.no_update
+    label = candidate_label(version.kind, version.candidate)
+    return (feedback(f"{label} is now the {kind_label(version.kind).lower()} champion; the customers are scored "
+                     "again with it (see Jobs)."), promote_options())
