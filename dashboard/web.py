@@ -68,7 +68,9 @@ def overview_layout(**_query):
 
 
 def recent_jobs(limit: int = 20):
-    jobs, _total = current_store().list(Job, order_by=(Job.created_at.desc(),), limit=limit)
+    """The tenant's latest jobs; the steps of a chain show through its own progress."""
+    jobs, _total = current_store().list(Job, where=[Job.parent_id.is_(None)],
+                                        order_by=(Job.created_at.desc(),), limit=limit)
     return jobs_table(jobs)
 
 

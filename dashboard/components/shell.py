@@ -15,8 +15,8 @@ from dashboard.store import current_store
 PAGE_LINKS = (
     ("Overview", "/", "viewer"),
     ("Segments", "/segments", "viewer"),
-    ("Customer value", "/value", "viewer"),
-    ("Churn risk", "/churn", "viewer"),
+    ("Value", "/value", "viewer"),
+    ("Churn", "/churn", "viewer"),
     ("Customers", "/customers", "viewer"),
     ("Campaigns", "/campaigns", "viewer"),
     ("Data", "/data", "analyst"),
@@ -40,8 +40,13 @@ def user_menu() -> html.Div:
     )
     return html.Div(
         [
+            # Nine links and a full email do not fit one line below 1400 px: there the
+            # bar names the role only (the email is in the tooltip and on /account).
             html.Span(f"{current_user.email} · {current_user.role}",
-                      className="navbar-text text-white vl-user", id="user-identity"),
+                      className="navbar-text text-white vl-user d-lg-none d-xxl-inline",
+                      id="user-identity"),
+            html.Span(current_user.role, title=current_user.email,
+                      className="navbar-text text-white d-none d-lg-inline d-xxl-none"),
             dbc.NavLink("Account", href="/account", className="text-white-50 px-lg-2"),
             html.Button("◐", id="theme-toggle", type="button", title="Switch light / dark",
                         className="btn btn-sm btn-outline-light", **{"aria-label": "Switch light or dark theme"}),
