@@ -6,6 +6,7 @@ so a figure saved to the offline report looks the same as on the page."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from dash import dcc
 
 from dashboard.components.formatting import currency_prefix
@@ -16,12 +17,15 @@ SEQUENTIAL = "Blues"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 EMPTY_TEXT = "Nothing to show yet"
+# The default template is attached once, unvalidated, when a figure is serialised; naming
+# it in every `update_layout` made plotly validate and deep-copy all of it, about 20 ms a
+# chart and most of a page's render time. The figures' JSON is the same either way.
+pio.templates.default = "plotly_white"
 
 
 def style(fig: go.Figure, height: int = 340, legend: bool = False) -> go.Figure:
     """Plain white chart, small margins, a legend below the plot (room on a phone)."""
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12},
