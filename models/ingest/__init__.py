@@ -9,8 +9,9 @@ a file alone (:func:`preview`). Import from this package; the modules are its pa
 """
 
 from models.ingest.preview import preview
-from models.ingest.readers import IngestResult, read_customers, read_transactions
+from models.ingest.readers import IngestResult, read_customers
 from models.ingest.report import IngestError, Problem, ValidationReport
+from models.ingest.transactions import read_transactions
 
 __all__ = ["IngestError", "IngestResult", "Problem", "ValidationReport", "preview",
            "read_customers", "read_transactions"]

@@ -124,13 +124,51 @@ def _strptime(values, fmt: str) -> pa.Array:
     return parsed
 
 
-def _parse_with(values: pa.ChunkedArray, formats: list[str],
-                probe: list[str]) -> tuple[np.ndarray, str]:
-    """Try ``formats`` in turn, the one that reads most of ``probe`` first, each
-    only on the values still unparsed; returns the values and the main format."""
+@dataclass(frozen=True)
+class DatePlan:
+    """How a date column is read, decided from a sample of its values."""
+
+    family: str | None  # "compact", "year_first", "year_last", or None: no dates seen
+    formats: tuple[str, ...]  # strptime formats, the one that reads most of the probe first
+    probe: tuple[str, ...]  # the sampled values the formats were ranked on
+    separator: str = ""
+    order: str = ""  # year-last dates: "day" or "month" first
+    decided: bool = True  # False: the order is a guess by the separator
+
+    def flipped(self) -> DatePlan:
+        """The other day/month order, taken as decided (the data showed it)."""
+        order = "day" if self.order == "month" else "month"
+        formats = _date_formats(self.family, self.separator, order)
+        return DatePlan(self.family, _ranked(formats, self.probe), self.probe,
+                        self.separator, order, True)
+
+
+def plan_dates(texts: list[str]) -> DatePlan:
+    """The date plan for sampled (stripped, non-empty) values of a column."""
+    family, sep = _family(texts)
+    probe = tuple(texts[:200])
+    if family is None:
+        return DatePlan(None, (), probe)
+    if family != "year_last":
+        return DatePlan(family, _ranked(_date_formats(family, sep, ""), probe), probe, sep)
+    order = _year_last_order(texts, sep)
+    decided = order is not None
+    order = order or ("month" if sep == "/" else "day")
+    return DatePlan(family, _ranked(_date_formats(family, sep, order), probe), probe, sep,
+                    order, decided)
+
+
+def _ranked(formats: list[str], probe: tuple[str, ...]) -> tuple[str, ...]:
     probe_array = pa.array(probe, pa.string())
-    scored = sorted(formats, key=lambda f: -pc.count(_strptime(probe_array, f)).as_py())
-    out = _strptime(values, scored[0]).to_numpy().astype("datetime64[ns]")
+    return tuple(sorted(formats, key=lambda f: -pc.count(_strptime(probe_array, f)).as_py()))
+
+
+def read_dates(values, plan: DatePlan) -> np.ndarray:
+    """``values`` as datetime64[ns] (NaT where missing or unparseable): each value
+    with the first of the plan's formats that reads it."""
+    if plan.family is None:
+        return np.full(len(values), np.datetime64("NaT"), "datetime64[ns]")
+    out = _strptime(values, plan.formats[0]).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
     unparsed = np.isnat(out) & ~np.asarray(pc.is_null(values))
     pending = np.flatnonzero(unparsed)
     if len(pending):
@@ -138,44 +176,40 @@ def _parse_with(values: pa.ChunkedArray, formats: list[str],
         rest = values.filter(pa.array(unparsed))
         rest = pc.replace_substring_regex(pc.utf8_trim_whitespace(rest),
                                           r"(\d:\d\d)\.\d+", r"\1")
-        for fmt in scored:
+        for fmt in plan.formats:
             if not len(pending):
                 break
-            parsed = _strptime(rest, fmt).to_numpy().astype("datetime64[ns]")
+            parsed = _strptime(rest, fmt).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
             hit = ~np.isnat(parsed)
             out[pending[hit]] = parsed[hit]
             pending, rest = pending[~hit], rest.filter(pa.array(~hit))
-    return out, scored[0]
+    return out
+
+
+def other_order_reads(values, dates: np.ndarray, plan: DatePlan) -> bool:
+    """Whether values the plan's guessed day/month order could not read are dates in
+    the other order (which then proves it)."""
+    failed = np.isnat(dates) & ~np.asarray(pc.is_null(values))
+    if plan.decided or not failed.any():
+        return False
+    return not np.isnat(read_dates(values.filter(pa.array(failed)), plan.flipped())).all()
+
+
+def shows_day_above_12(dates: np.ndarray) -> bool:
+    """A parsed day of month above 12 proves the order the dates were read in."""
+    day = dates.astype("datetime64[D]") - dates.astype("datetime64[M]").astype("datetime64[D]")
+    return bool((day.astype(np.int64) >= 12).any())
 
 
 def parse_dates(values: pa.ChunkedArray) -> ParsedDates:
     missing = np.asarray(pc.is_null(values))
-    texts = sample(values)
-    family, sep = _family(texts)
-    if family is None:
-        return ParsedDates(np.full(len(values), np.datetime64("NaT"), "datetime64[ns]"),
-                           missing, None, False)
-    probe = texts[:200]
-    if family != "year_last":
-        out, fmt = _parse_with(values, _date_formats(family, sep, ""), probe)
-        return ParsedDates(out, missing, fmt, False)
-    order = _year_last_order(texts, sep)
-    decided = order is not None
-    order = order or ("month" if sep == "/" else "day")
-    out, fmt = _parse_with(values, _date_formats(family, sep, order), probe)
-    failed = np.isnat(out) & ~missing
-    if not decided and failed.any():
-        other = "day" if order == "month" else "month"
-        retry, _ = _parse_with(values.filter(pa.array(failed)), _date_formats(family, sep, other),
-                               probe)
-        if not np.isnat(retry).all():
-            decided = True
-            out, fmt = _parse_with(values, _date_formats(family, sep, other), probe)
-    if not decided:
-        # A parsed day of month above 12 proves the order the whole column was read in.
-        day = out.astype("datetime64[D]") - out.astype("datetime64[M]").astype("datetime64[D]")
-        decided = bool((day.astype(np.int64) >= 12).any())
-    return ParsedDates(out, missing, fmt, not decided)
+    plan = plan_dates(sample(values))
+    out = read_dates(values, plan)
+    if plan.family == "year_last" and other_order_reads(values, out, plan):
+        plan = plan.flipped()
+        out = read_dates(values, plan)
+    decided = plan.decided or shows_day_above_12(out)
+    return ParsedDates(out, missing, plan.formats[0] if plan.formats else None, not decided)
 
 
 def _decimal_comma(values, delimiter: str) -> bool:
@@ -189,22 +223,39 @@ def _decimal_comma(values, delimiter: str) -> bool:
 def parse_numbers(values: pa.ChunkedArray, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
     """Float64 values (NaN when missing or unparseable) and the missing mask."""
     missing = np.asarray(pc.is_null(values))
-    try:
-        out = pc.cast(values, pa.float64()).to_numpy()
-    except pa.ArrowInvalid:
-        out = _parse_messy_numbers(values, delimiter)
-    return np.where(np.isfinite(out), out, np.nan), missing
+    return read_numbers(values, delimiter)[0], missing
 
 
-def _parse_messy_numbers(values: pa.ChunkedArray, delimiter: str) -> np.ndarray:
+def read_numbers(values, delimiter: str, decimal_comma: bool | None = None
+                 ) -> tuple[np.ndarray, bool | None]:
+    """Float64 values (NaN when missing or unparseable) and the decimal mark used:
+    None when every value was a plain number, else whether it was the comma (decided
+    from ``values`` unless ``decimal_comma`` is given)."""
+    out = None
+    if not decimal_comma:
+        try:
+            out = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            pass
+    if out is None:
+        out, decimal_comma = _parse_messy_numbers(values, delimiter, decimal_comma)
+    else:
+        decimal_comma = None
+    return np.where(np.isfinite(out), out, np.nan), decimal_comma
+
+
+def _parse_messy_numbers(values, delimiter: str, decimal_comma: bool | None
+                         ) -> tuple[np.ndarray, bool]:
     text = pc.replace_substring_regex(
         pc.utf8_trim_whitespace(values), r"[\p{Sc}\s']|^[A-Za-z]{3}|[A-Za-z]{3}$", "")
     text = pc.replace_substring_regex(text, r"^\((.*)\)$", r"-\1")
-    decimal, thousands = (",", ".") if _decimal_comma(text, delimiter) else (".", ",")
+    if decimal_comma is None:
+        decimal_comma = _decimal_comma(text, delimiter)
+    decimal, thousands = (",", ".") if decimal_comma else (".", ",")
     grouped = pc.match_substring_regex(
         text, rf"^[+-]?\d{{1,3}}(\{thousands}\d{{3}})+(\{decimal}\d*)?$")
     text = pc.if_else(grouped, pc.replace_substring(text, thousands, ""), text)
     text = pc.replace_substring(text, decimal, ".")
     ok = pc.match_substring_regex(text, _NUMBER)
     text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    return pc.cast(text, pa.float64()).to_numpy()
+    return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), decimal_comma
