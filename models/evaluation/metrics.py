@@ -111,6 +111,13 @@ def total_ratio(actual, predicted) -> float | None:
 
 def regression_metrics(actual, predicted) -> dict:
     y, p = _arrays(actual, predicted)
+    missing = int((~np.isfinite(p)).sum())
+    if missing:
+        # A candidate without a number for some customers cannot be judged, or chosen.
+        return {"spearman": None, "normalized_gini": None, "top_decile_capture": None,
+                "total_ratio": None, "rmse": None, "mae": None, "r2": None,
+                "total_predicted": None, "total_actual": _safe(y.sum()), "count": int(len(y)),
+                "deciles": [], "not_finite": missing}
     residual = p - y
     variance = np.sum((y - y.mean()) ** 2)
     return {

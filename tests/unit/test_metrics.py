@@ -115,3 +115,13 @@ def test_single_class_gives_undefined_ranking_metrics():
     assert report["roc_auc"] is None and report["pr_auc"] is None and report["lift_at_10"] is None
     with pytest.raises(ValueError):
         metrics.roc_auc([0, 2], [0.1, 0.2])
+
+
+def test_a_candidate_without_a_number_for_some_customers_gets_no_scores():
+    from models.evaluation.metrics import regression_metrics
+
+    metrics = regression_metrics([1.0, 2.0, 0.0, 5.0], [1.0, float("nan"), 0.5, 4.0])
+
+    assert metrics["not_finite"] == 1
+    assert metrics["normalized_gini"] is None and metrics["total_ratio"] is None
+    assert metrics["total_actual"] == 8.0
