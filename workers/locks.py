@@ -34,10 +34,14 @@ def is_locked(client: redis.Redis, tenant_id: str, purpose: str) -> bool:
 
 
 @contextmanager
-def tenant_lock(client: redis.Redis, tenant_id: str, purpose: str, ttl: float) -> Iterator[Lock]:
-    """Hold the tenant's `purpose` lock for the block, or raise `LockBusy` at once."""
+def tenant_lock(client: redis.Redis, tenant_id: str, purpose: str, ttl: float,
+                owner: str | None = None) -> Iterator[Lock]:
+    """Hold the tenant's `purpose` lock for the block, or raise `LockBusy` at once.
+
+    `owner` (a job id) becomes the lock's token: a redelivery of the same job takes back
+    the lock that its crashed delivery left behind, instead of waiting for the expiry."""
     lock = client.lock(lock_key(tenant_id, purpose), timeout=ttl, blocking=False)
-    if not lock.acquire():
+    if not lock.acquire(token=owner) and not (owner and _take_back(lock, owner)):
         raise LockBusy(f"a {purpose} is already running for this tenant")
     try:
         yield lock
@@ -48,3 +52,13 @@ def tenant_lock(client: redis.Redis, tenant_id: str, purpose: str, ttl: float) -
             # The lock expired (and someone else may hold it now): nothing of ours to free.
             logger.warning("the %s lock of tenant %s expired before it was released",
                            purpose, tenant_id)
+
+
+def _take_back(lock: Lock, owner: str) -> bool:
+    """Renew the lock when `owner` holds it already (checked and renewed atomically)."""
+    lock.local.token = lock.redis.get_encoder().encode(owner)
+    try:
+        return lock.reacquire()
+    except LockError:
+        lock.local.token = None
+        return False

@@ -34,7 +34,7 @@ from dashboard.runs import (
     write_frame,
     write_json,
 )
-from dashboard.schema import Dataset, Run, utcnow
+from dashboard.schema import Dataset, ModelVersion, Run, utcnow
 from models.drift import population_stability
 from models.features import customer_features
 from models.pipeline import (
@@ -92,11 +92,19 @@ def _fit(step: StepContext, dataset: Dataset, frame: pd.DataFrame):
 
 def train(step: StepContext, state: dict) -> dict:
     store = step.store
-    dataset, frame = load_dataset(store, state.get("dataset_id") or step.params["dataset_id"])
+    dataset_id = state.get("dataset_id") or step.params["dataset_id"]
+    registered, _ = store.list(ModelVersion, where=[ModelVersion.job_id == step.job_id])
+    if registered:
+        # An earlier delivery of this job trained and registered, then its worker died
+        # before the step was marked done: fitting again would judge the data's drift
+        # against that delivery's own models.
+        return {"dataset_id": dataset_id, "bundle": registered[0].path,
+                "versions": {version.kind: version.id for version in registered}}
+    dataset, frame = load_dataset(store, dataset_id)
     ttl = float(current_app.config["TASK_TIME_LIMIT"])
     while True:
         try:
-            with tenant_lock(get_redis(), store.tenant_id, "training", ttl):
+            with tenant_lock(get_redis(), store.tenant_id, "training", ttl, owner=step.job_id):
                 return _train_locked(step, dataset, frame)
         except LockBusy:
             step.progress(0, "Waiting for another training of this company to finish")
