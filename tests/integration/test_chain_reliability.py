@@ -1,135 +1,34 @@
-"""Chain jobs against real worker processes that die: a pool process SIGKILLed in a step,
-the whole worker SIGKILLed, Redis restarted under queued jobs; and the database's own
-guarantee of one champion per kind.
+"""Chain jobs against real worker processes that die: the pool process SIGKILLed inside a
+step, or the whole worker SIGKILLed while a chain runs.
 
 Each test has a Redis of its own (no worker of the session consumes it) and starts its
-workers as `celery -A workers.entry worker --pool prefork -c 1` subprocesses."""
+workers as `celery -A workers.entry worker --pool prefork -c 1` subprocesses
+(`tests/integration/worker_process.py`)."""
 
 from __future__ import annotations
 
-import functools
-import io
-
 import pytest
-from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
-from tests.integration.conftest import ApiClient, wait_for
-from tests.integration.worker_process import WorkerProcess
+from tests.integration.conftest import wait_for
 
+pytest.register_assert_rewrite("tests.integration.reliability")
+from tests.integration.reliability import (  # noqa: E402
+    GRACE_SECONDS,
+    STEP_SECONDS,
+    api_for,
+    finished,
+    job,
+    rows,
+    sales_csv,
+    steps,
+    upload,
+)
+
+# The fixtures own_redis, bound_config, bound_app and start_worker.
+pytest_plugins = ["tests.integration.reliability"]
 pytestmark = pytest.mark.integration
 
-GRACE_SECONDS = 2
 CRASHED = "The job crashed its worker 3 times; it was not run again"
-STEP_SECONDS = 45
-
-
-@functools.cache
-def sales_csv(customers: int = 1500, seed: int = 5) -> bytes:
-    """Generated transactions, enough for training to take a few seconds."""
-    from models.synthetic import generate_transactions
-
-    frame = generate_transactions(customers, seed=seed)
-    return frame.to_csv(index=False, date_format="%Y-%m-%d").encode()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    from dashboard.redis_server import EmbeddedRedis
-
-    server = EmbeddedRedis(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def bound_config(app, app_config, own_redis):
-    return {**app_config, "REDIS_URL": own_redis.url, "REAPER_GRACE_SECONDS": GRACE_SECONDS}
-
-
-@pytest.fixture
-def bound_app(bound_config):
-    """The app on the test's own Redis, with a short reaper grace."""
-    from dashboard import create_app
-
-    bound = create_app(bound_config)
-    with bound.app_context():
-        yield bound
-
-
-@pytest.fixture
-def start_worker(bound_app, bound_config, tmp_path):
-    """`start_worker()`: a new worker subprocess; every one is stopped after the test."""
-    started = []
-    pause_dir = tmp_path / "pause"
-    pause_dir.mkdir()
-
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(bound_config, tmp_path, pause_dir).start()
-        started.append(worker)
-        return worker
-
-    try:
-        yield start
-    finally:
-        for worker in started:
-            worker.stop()
-
-
-def api_for(app, user) -> ApiClient:
-    from dashboard import accounts
-    from dashboard.database import db
-
-    _, plain = accounts.create_token(db.session(), user.email, "tests")
-    return ApiClient(app.test_client(), plain)
-
-
-def upload(api, body: bytes) -> str:
-    # Encoded here, so the test client keeps the body in memory instead of a temporary file.
-    boundary, form = encode_multipart({"file": FileStorage(io.BytesIO(body), "sales.csv")})
-    response = api.client.post("/api/v1/datasets", headers=api.headers, data=form,
-                               content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()["job_id"]
-
-
-def rows(model, *where) -> list:
-    """The rows as the database has them now."""
-    from dashboard.database import db
-
-    db.session.expire_all()
-    found = db.session.scalars(select(model).where(*where)).all()
-    db.session.commit()
-    return found
-
-
-def job(job_id: str):
-    from dashboard.schema import Job
-
-    return rows(Job, Job.id == job_id)[0]
-
-
-def steps(job_id: str) -> dict:
-    from dashboard.schema import Job
-
-    return {step.kind: step for step in rows(Job, Job.parent_id == job_id)}
-
-
-def finished(job_id: str, timeout: float = STEP_SECONDS, reaping: bool = False):
-    from dashboard.reaper import reap
-    from dashboard.schema import FINISHED_JOB_STATES
-
-    def done():
-        if reaping:
-            reap()
-        row = job(job_id)
-        return row if row.status in FINISHED_JOB_STATES else None
-
-    return wait_for(done, f"job {job_id} to finish", timeout=timeout, interval=0.2)
 
 
 def earlier_results(tenant_id: str) -> tuple[str, set[str]]:
@@ -232,3 +131,50 @@ def test_a_redelivered_chain_resumes_after_its_last_finished_step_and_writes_eac
     assert (dataset.status, dataset.job_id) == ("ready", job_id)
     # The retried training did not judge the data against its own first attempt's models.
     assert dataset.drift is None
+
+
+def restore_unacked(redis_url: str) -> None:
+    """What the transport does once the visibility timeout of an unacknowledged message
+    has passed: put it back in its queue (here at once)."""
+    from kombu import Connection
+
+    with Connection(redis_url, transport_options={"visibility_timeout": 0}) as connection:
+        connection.default_channel.qos.restore_visible(num=100)
+
+
+def test_a_chain_whose_whole_worker_was_killed_is_failed_by_the_reaper_and_stays_failed(
+        bound_app, bound_config, start_worker, make_user):
+    """SIGKILL of the main process and the pool while training runs; a new worker comes up.
+    The killed delivery's message stays unacknowledged (until the visibility timeout), so
+    it is the reaper that ends the job; the message delivered later changes nothing."""
+    from dashboard.queue import workers_answering
+    from dashboard.reaper import WORKER_LOST
+
+    user = make_user(role="analyst")
+    live_before, champions_before = earlier_results(user.tenant_id)
+    first = start_worker()
+    job_id = upload(api_for(bound_app, user), sales_csv())
+    wait_for(lambda: steps(job_id)["train"].status == "running", "training to start",
+             timeout=STEP_SECONDS)
+    first.kill()
+    assert job(job_id).status == "running"
+
+    second = start_worker()
+    wait_for(lambda: workers_answering() > 0, "the new worker to answer", timeout=STEP_SECONDS)
+    failed = finished(job_id, reaping=True, timeout=GRACE_SECONDS + 20)
+
+    assert (failed.status, failed.error, failed.attempts) == ("failed", WORKER_LOST, 1), (
+        second.log_text())
+    chain = steps(job_id)
+    assert chain.pop("ingest").status == "succeeded"
+    assert {(s.status, s.message) for s in chain.values()} == {
+        ("failed", "Not finished: " + WORKER_LOST.lower())}
+    after = outcome(user.tenant_id, job_id)
+    assert (after["live_run"], after["champions"]) == (live_before, champions_before)
+    assert after["runs"] == [] and after["versions"] == []
+
+    restore_unacked(bound_config["REDIS_URL"])
+    wait_for(lambda: f"jobs.pipeline[{failed.task_id}] succeeded" in second.log_text(),
+             "the old message to be delivered again", timeout=STEP_SECONDS)
+    again = job(job_id)
+    assert (again.status, again.attempts, again.error) == ("failed", 1, WORKER_LOST)
