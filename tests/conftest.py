@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis, a real metadata database, the app, and user factories.
+"""Shared fixtures: a real Redis, a real metadata database, the app, a real Celery worker,
+and user factories.
 
 Redis: `REDIS_URL` when given, otherwise an embedded redis-server for the session.
 Database: PostgreSQL when it answers (required when CI=true), otherwise SQLite; each test
@@ -102,6 +103,29 @@ def app(app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(database_url, redis_url, tmp_path_factory):
+    """A real Celery worker (thread pool) consuming from the real Redis for the session.
+
+    Tasks run in the context of the most recently created Flask app, so each test's `app`
+    (same database and Redis, its own data directory) is the one the worker uses.
+    """
+    from celery.contrib.testing import tasks as ping_task  # noqa: F401  (start-up ping)
+    from celery.contrib.testing.worker import start_worker
+
+    from dashboard import create_app
+    from workers.celery_app import load_tasks
+
+    celery = load_tasks()
+    create_app({
+        "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path_factory.mktemp("worker-data")),
+    })
+    with start_worker(celery, pool="threads", concurrency=2, perform_ping_check=True,
+                      shutdown_timeout=30, loglevel="WARNING") as worker:
+        yield worker
 
 
 # --- Accounts and signing in --------------------------------------------------------

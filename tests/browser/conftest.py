@@ -1,7 +1,11 @@
-"""A live server and headless Debian chromium driven by selenium."""
+"""A live server and headless Debian chromium driven by selenium.
+
+In CI (`CI=true`) a missing chromium or chromedriver fails the browser tests; anywhere else
+they are skipped, each with the reason in the summary (`-ra`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -30,7 +34,10 @@ def browser(tmp_path):
     binary = shutil.which("chromium")
     driver_path = shutil.which("chromedriver")
     if not binary or not driver_path:
-        pytest.fail("chromium and chromedriver are required for browser tests (see .ci/run)")
+        missing = "chromium and chromedriver are required for browser tests (see .ci/run)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(f"SKIPPED BROWSER TEST: {missing}")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in (

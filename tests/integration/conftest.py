@@ -1,13 +1,12 @@
-"""Fixtures for the job system: a real Celery worker on the real Redis, API clients signed in
-by token, job rows, and polling with a timeout."""
+"""Fixtures for the job system: API clients signed in by token, job rows, and polling with a
+timeout. The real Celery worker (`celery_worker`) lives in tests/conftest.py, shared with
+the browser tests, so a session runs one worker whatever directories it collects."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-
-from tests.conftest import TEST_SECRET_KEY
 
 WAIT_SECONDS = 60
 
@@ -27,29 +26,6 @@ def wait_for(predicate, what: str, timeout: float = WAIT_SECONDS, interval: floa
 def other_redis_db(redis_url: str, db: int) -> str:
     """The same Redis server, another database: no worker of the session listens there."""
     return f"{redis_url.rsplit('/', 1)[0]}/{db}"
-
-
-@pytest.fixture(scope="session")
-def celery_worker(database_url, redis_url, tmp_path_factory):
-    """A real Celery worker (thread pool) consuming from the real Redis for the session.
-
-    Tasks run in the context of the most recently created Flask app, so each test's `app`
-    (same database and Redis, its own data directory) is the one the worker uses.
-    """
-    from celery.contrib.testing import tasks as ping_task  # noqa: F401  (start-up ping)
-    from celery.contrib.testing.worker import start_worker
-
-    from dashboard import create_app
-    from workers.celery_app import load_tasks
-
-    celery = load_tasks()
-    create_app({
-        "TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path_factory.mktemp("worker-data")),
-    })
-    with start_worker(celery, pool="threads", concurrency=2, perform_ping_check=True,
-                      shutdown_timeout=30, loglevel="WARNING") as worker:
-        yield worker
 
 
 class ApiClient:
