@@ -126,16 +126,17 @@ def mapping_json(fields: list[str], values: list[str | None]) -> str:
     return json.dumps({f: v for f, v in zip(fields, values, strict=False) if v and v != NOT_MAPPED})
 
 
-def progress_view(job: Job, steps: list[Job]) -> html.Div:
+def progress_view(job: Job, steps: list[Job], bar_id: str = "upload-progress") -> html.Div:
+    """A chain job's bar ("done" once it succeeded), its message and each step's state."""
     colour = {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(job.status, "primary")
     running = job.status not in FINISHED_JOB_STATES
     label = "done" if job.status == "succeeded" else f"{job.progress:.0f}%"
     ordered = sorted(steps, key=lambda s: STEP_ORDER.index(s.kind) if s.kind in STEP_ORDER else 99)
     return html.Div([
         dbc.Progress(value=100 if job.status == "succeeded" else job.progress, label=label,
-                     color=colour, striped=running, animated=running, id="upload-progress"),
+                     color=colour, striped=running, animated=running, id=bar_id),
         html.P(job.error if job.status == "failed" and job.error else job.message,
-               className="small text-muted mt-1 mb-1", id="upload-progress-message"),
+               className="small text-muted mt-1 mb-1", id=f"{bar_id}-message"),
         html.Ol([html.Li(f"{s.kind}: {s.status}" + (f" ({s.progress:.0f}%)" if s.status == "running" else ""))
                  for s in ordered], className="small mb-0") if ordered else None,
     ], **{"data-status": job.status})

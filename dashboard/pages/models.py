@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
 from dashboard.components.access import allowed, refuse_unless
+from dashboard.components.data_views import progress_view
 from dashboard.components.jobs import jobs_table
 from dashboard.components.model_tables import (
     cancellable,
@@ -21,10 +22,12 @@ from dashboard.components.model_tables import (
 from dashboard.components.tables import feedback
 from dashboard.jobs import JobNotCancellable, cancel_job
 from dashboard.labels import candidate_label
+from dashboard.schema import FINISHED_JOB_STATES, Job
 from dashboard.store import NotFound, current_store
 
 dash.register_page(__name__, path="/models", name="Models", title="Models · ValueLens")
 REFRESH_MS = 3000
+POLL_MS = 1000
 
 
 def promote_options():
@@ -39,6 +42,9 @@ def admin_controls():
         html.Span("Trains on the current data and scores everyone; the dashboards switch "
                   "when it succeeds.", className="text-muted small"),
         html.Div(id="retrain-feedback"),
+        html.Div(id="retrain-progress", className="mt-2"),
+        dcc.Store(id="retrain-job"),
+        dcc.Interval(id="retrain-poll", interval=POLL_MS, disabled=True),
         dbc.InputGroup([dbc.Select(id="promote-choice", options=promote_options(),
                                    placeholder="A version to make champion (also to roll back)"),
                         dbc.Button("Make champion", id="promote", color="secondary")],
@@ -89,7 +95,8 @@ def cancel(_clicks, job_id):
     return feedback("The job was cancelled.")
 
 
-@callback(Output("retrain-feedback", "children"), Input("retrain", "n_clicks"),
+@callback(Output("retrain-feedback", "children"), Output("retrain-job", "data"),
+          Output("retrain-poll", "disabled"), Input("retrain", "n_clicks"),
           prevent_initial_call=True)
 def retrain(_clicks):
     refuse_unless("admin")
@@ -98,8 +105,24 @@ def retrain(_clicks):
     try:
         job = start_retrain(current_store(), current_user)
     except (ValueError, RuntimeError) as error:
-        return feedback(str(error), ok=False)
-    return feedback(f"Retraining started; its progress shows under Jobs ({job.id[:8]}).")
+        return feedback(str(error).capitalize() + ".", ok=False), dash.no_update, dash.no_update
+    return feedback("Retraining started: it trains on the live data, then scores and "
+                    "explains every customer."), job.id, False
+
+
+@callback(Output("retrain-progress", "children"), Output("retrain-poll", "disabled", allow_duplicate=True),
+          Output("promote-choice", "options", allow_duplicate=True),
+          Input("retrain-poll", "n_intervals"), State("retrain-job", "data"), prevent_initial_call=True)
+def poll_retrain(_n, job_id):
+    store = current_store()
+    try:
+        job = store.get(Job, job_id or "")
+    except NotFound:
+        return None, True, dash.no_update
+    steps, _ = store.list(Job, where=[Job.parent_id == job.id])
+    finished = job.status in FINISHED_JOB_STATES
+    return (progress_view(job, steps, bar_id="retrain-bar"), finished,
+            promote_options() if finished else dash.no_update)
 
 
 @callback(Output("promote-feedback", "children"), Output("promote-choice", "options"),
