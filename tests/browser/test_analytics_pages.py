@@ -34,16 +34,8 @@ def _open(browser, live_server, path, element_id, charts):
     return wait
 
 
-# The app-wide Content-Security-Policy is worked out at the first response, before Dash
-# adds the inline script of its pages feature; that script (and the renderer's lookup of
-# it) then fails on every page. It belongs to the app shell, not to these pages.
-SHELL_CSP_ERRORS = ("Executing inline script violates the following Content Security Policy",
-                    "Cannot read properties of undefined (reading '")
-
-
 def _console_errors(browser):
-    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
-            and not any(known in entry["message"] for known in SHELL_CSP_ERRORS)]
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 @pytest.fixture
