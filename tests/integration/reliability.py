@@ -15,11 +15,11 @@ from tests.integration.conftest import ApiClient, wait_for
 from tests.integration.worker_process import WorkerProcess
 
 GRACE_SECONDS = 2
-STEP_SECONDS = 45
+STEP_SECONDS = 90
 
 
 @functools.cache
-def sales_csv(customers: int = 1500, seed: int = 5) -> bytes:
+def sales_csv(customers: int = 1000, seed: int = 5) -> bytes:
     """Generated transactions, enough for training to take a few seconds."""
     from models.synthetic import generate_transactions
 
