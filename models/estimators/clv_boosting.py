@@ -7,8 +7,30 @@ import pandas as pd
 import xgboost as xgb
 
 from models.estimators.boosting import BoostedModel, split_rows
+from models.estimators.clv import PAST_SPEND
 from models.evaluation.metrics import normalized_gini
 from models.explain import Explanation
+
+# Where a tree forecast's total can come from, on the population it scores:
+# "trained" — the trees' own level, learned on the training target period;
+# "btyd" — BTYD's forecast total (``btyd_value``), an average over whole histories;
+# "recent" — the spend of the last H days (``spend_last_horizon``) repeated;
+# "btyd_recent" — the geometric mean of the two, when neither alone is trusted.
+LEVELS = ("trained", "btyd", "recent", "btyd_recent")
+
+
+def level_total(X: pd.DataFrame, level: str, trained_total: float) -> float | None:
+    """The forecast total under ``level`` for the customers of ``X`` (None if unknown)."""
+    if level == "trained":
+        return trained_total
+    totals = {}
+    for name, column in (("btyd", "btyd_value"), ("recent", PAST_SPEND)):
+        if column in X.columns:
+            totals[name] = float(np.nansum(np.clip(X[column].to_numpy(dtype=float), 0, None)))
+    if level == "btyd_recent" and {"btyd", "recent"} <= set(totals):
+        return float(np.sqrt(totals["btyd"] * totals["recent"]))
+    total = totals.get(level)
+    return total if total is None or total > 0 else None
 
 
 class BoostedSpendModel(BoostedModel):
@@ -25,6 +47,10 @@ class BoostedSpendModel(BoostedModel):
     window. The level the trees learn belongs to the training target period (its
     season, its trend) and does not carry over to the next period; BTYD's level, an
     average over each customer's whole history, does better out of time.
+
+    :meth:`set_level` recalibrates the total after fitting (see :data:`LEVELS`): the
+    trees rank, the level comes from a forecast of the total that a rolling backtest
+    found better calibrated than the trees' own.
 
     The variance power is chosen among ``variance_powers`` by the normalised Gini on the
     validation part of the training window (on at most ``tuning_rows`` training rows, to
@@ -85,13 +111,26 @@ class BoostedSpendModel(BoostedModel):
         self.booster_ = self._train(
             data, target, self._objective(self.power_), fit_rows, valid_rows, offset
         )
-        self.level_shift_ = 0.0
+        self.level_shift_, self.level_ = 0.0, "trained"
         if offset is not None and self.keep_offset_level:
             trees = super().margin(X.iloc[rows])
             start = offset[rows]
             self.level_shift_ = float(
                 np.log(np.exp(start).sum()) - np.log(np.exp(start + trees).sum())
             )
+        return self
+
+    def set_level(self, X: pd.DataFrame, level: str):
+        """Shift the log-level so the forecast total on ``X`` is ``level``'s total
+        (:data:`LEVELS`); ``X`` is the population the model is about to score."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
+        total = float(self.predict(X).sum())
+        wanted = level_total(X, level, total)
+        if wanted is None or total <= 0:
+            raise ValueError(f"the {level!r} level is not available for this table")
+        self.level_shift_ += float(np.log(wanted) - np.log(total))
+        self.level_ = level
         return self
 
     def _tune_power(self, data, target, offset, fit_rows, valid_rows) -> float:
@@ -142,6 +181,7 @@ class BoostedSpendModel(BoostedModel):
             "offset_floor": self.offset_floor_,
             "offset_reference": self.offset_reference_,
             "level_shift": self.level_shift_,
+            "level": self.level_,
         }
 
     def _restore_fitted(self, payload: dict):
@@ -149,3 +189,4 @@ class BoostedSpendModel(BoostedModel):
         self.offset_floor_ = payload["offset_floor"]
         self.offset_reference_ = float(payload["offset_reference"])
         self.level_shift_ = float(payload["level_shift"])
+        self.level_ = str(payload.get("level", "trained"))

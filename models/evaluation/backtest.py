@@ -1,19 +1,26 @@
 """One backtest routine for CLV and churn, and the result it hands back.
 
-:func:`run_backtest` does what both tasks share, in this order (windows in
-``models.evaluation.windows``, feature tables in ``models.evaluation.data``):
+:func:`run_backtest` does what both tasks share, in this order (windows and rolling
+origins in ``models.evaluation.windows``, feature tables in ``models.evaluation.data``):
 
-1. the feature tables before c0 (train), c1 (test) and L (final) and the task's target
-   on the train and test layouts (:class:`Layouts`);
-2. each candidate the task admits is fit on the train layout and scored on the test
-   layout with the task's metrics;
-3. the task's champion rule picks one, and the champion is refit on the test layout
-   (BTYD on the histories before L), ready to score the final layout.
+1. at every rolling origin (newest first), the feature tables before the origin's train
+   and test cut-offs and the task's target on both layouts (:class:`Layouts`);
+2. each candidate the task admits (at the newest origin) is fit on the train layout and
+   scored on the test layout with the task's metrics, at every origin;
+3. the task may ``settle`` choices made across origins (the CLV level of the trees);
+4. the task's champion rule picks one on the **mean** of each metric over the origins,
+   and the champion is refit on the newest test layout (BTYD on the histories before
+   L), ready to score the final layout.
+
+The result keeps the newest origin's metrics as ``backtest`` (the single-window layout
+the dashboard reads), every origin's metrics as ``origins`` (rows ``cutoff``,
+``candidate``, metrics) and ``summary`` ({candidate: {metric: {mean, std}}}).
 
 A task (``models.evaluation.clv.ClvBacktest``, ``models.evaluation.churn.ChurnBacktest``)
 supplies only its own part: ``label``, ``output`` (the score's name), ``target``,
 ``candidates``, ``evaluate``, ``choose``, ``refit`` and ``unvalidated`` (the result
-without a backtest, for histories too short for one).
+without a backtest, for histories too short for one); optionally ``settle`` and
+``details`` (extra JSON for the report).
 
 Scoring and explaining are separate calls on the result (:meth:`BacktestResult.predict`,
 :meth:`BacktestResult.explain`), so a pipeline can fit, persist, score and explain in
@@ -23,7 +30,7 @@ different processes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -41,7 +48,7 @@ def no_progress(percent: float, message: str):
 
 @dataclass
 class Layouts:
-    """The train, test and final feature tables with the task's train and test targets."""
+    """One origin's train, test and final feature tables with the task's targets."""
 
     data: BacktestData
     train: pd.DataFrame
@@ -50,19 +57,65 @@ class Layouts:
     y_train: np.ndarray
     y_test: np.ndarray
     columns: list[str]
+    train_cutoff: pd.Timestamp | None = None
+    test_cutoff: pd.Timestamp | None = None
 
     @classmethod
-    def build(cls, data: BacktestData, target) -> Layouts:
+    def build(cls, data: BacktestData, target, origin=None) -> Layouts:
         windows = data.windows
-        train = data.features(windows.train_cutoff)
-        test = data.features(windows.test_cutoff)
+        test_cutoff = pd.Timestamp(windows.test_cutoff if origin is None else origin)
+        train_cutoff = windows.train_cutoff_of(test_cutoff)
+        train = data.features(train_cutoff)
+        test = data.features(test_cutoff)
         final = data.features(windows.end)
         return cls(
             data, train, test, final,
-            target(data, windows.train_cutoff, train.index),
-            target(data, windows.test_cutoff, test.index),
-            data.learnable_columns(),
+            target(data, train_cutoff, train.index),
+            target(data, test_cutoff, test.index),
+            data.learnable_columns(), train_cutoff, test_cutoff,
         )
+
+    def complete(self) -> bool:
+        """Whether both tables hold every learnable column (BTYD may fail early on)."""
+        return all(set(self.columns) <= set(f.columns) for f in (self.train, self.test))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def origin_rows(per_origin: dict) -> list[dict]:
+    """The per-origin table: one row per (cut-off, candidate) with its scalar metrics."""
+    return [
+        {"cutoff": cutoff.date().isoformat(), "candidate": name,
+         **{k: v for k, v in metrics.items() if _is_number(v) or v is None}}
+        for cutoff, candidates in per_origin.items() for name, metrics in candidates.items()
+    ]
+
+
+def summarise(per_origin: dict) -> dict[str, dict]:
+    """{candidate: {metric: {"mean", "std", "origins"}}} over the origins it was scored at."""
+    values: dict[str, dict[str, list]] = {}
+    for candidates in per_origin.values():
+        for name, metrics in candidates.items():
+            for metric, value in metrics.items():
+                if _is_number(value) or value is None:
+                    values.setdefault(name, {}).setdefault(metric, [])
+                    if value is not None:
+                        values[name][metric].append(float(value))
+    return {
+        name: {
+            metric: {"mean": float(np.mean(v)) if v else None,
+                     "std": float(np.std(v)) if v else None, "origins": len(v)}
+            for metric, v in metrics.items()
+        }
+        for name, metrics in values.items()
+    }
+
+
+def means(summary: dict[str, dict]) -> dict[str, dict]:
+    """The summary in the single-window shape, {candidate: {metric: mean}}, for the rules."""
+    return {name: {m: s["mean"] for m, s in metrics.items()} for name, metrics in summary.items()}
 
 
 @dataclass
@@ -84,6 +137,9 @@ class BacktestResult:
     feature_names: list[str]
     output: str = CLV_OUTPUT
     threshold: float | None = None
+    origins: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """The champion's score for every row of a feature table (index customer_id)."""
@@ -108,6 +164,9 @@ class BacktestResult:
             "champion_rule": self.champion_rule,
             "notes": list(self.notes),
             "feature_names": list(self.feature_names),
+            "origins": list(self.origins),
+            "summary": self.summary,
+            "details": self.details,
         }
         if self.threshold is not None:
             payload["threshold"] = self.threshold
@@ -115,35 +174,63 @@ class BacktestResult:
 
 
 def champion_result(data: BacktestData, output: str, backtest: dict, champion: str, rule: str,
-                    notes: list[str], model, threshold: float | None = None) -> BacktestResult:
+                    notes: list[str], model, threshold: float | None = None,
+                    per_origin: dict | None = None, details: dict | None = None
+                    ) -> BacktestResult:
+    per_origin = per_origin or {}
     return BacktestResult(
         horizon=data.horizon,
         windows=data.windows.to_dict() if data.windows else {"horizon_days": data.horizon},
         backtest=backtest, champion=champion, champion_rule=rule, notes=notes, model=model,
         feature_names=list(model.feature_names_), output=output,
         threshold=None if threshold is None else float(threshold),
+        origins=origin_rows(per_origin), summary=summarise(per_origin),
+        details=dict(details or {}),
     )
 
 
+def _backtest_origins(task, data: BacktestData, report, notes: list[str]):
+    """{origin: {candidate: metrics}} newest first, and the newest origin's layouts."""
+    latest = Layouts.build(data, task.target)
+    names = task.candidates(latest, notes)
+    origins = data.windows.origins
+    per_origin: dict[pd.Timestamp, dict] = {}
+    steps, done = len(names) * len(origins), 0
+    for origin in origins:
+        layouts = latest if origin == latest.test_cutoff else Layouts.build(
+            data, task.target, origin)
+        if not layouts.complete():
+            notes.append(f"The origin {origin.date()} was left out: its feature tables lack "
+                         "some of the model inputs.")
+            continue
+        admitted = names if layouts is latest else [
+            n for n in task.candidates(layouts, []) if n in names]
+        per_origin[origin] = {}
+        for name in admitted:
+            report(10 + 50 * done / steps,
+                   f"{task.label}: backtesting {name} at {origin.date()}")
+            per_origin[origin][name] = task.evaluate(name, layouts)
+            done += 1
+    return per_origin, latest
+
+
 def run_backtest(task, data: BacktestData, progress=None) -> BacktestResult:
-    """Backtest ``task``'s candidates on ``data``, choose and refit the champion."""
+    """Backtest ``task``'s candidates at every origin, choose and refit the champion."""
     report = progress or no_progress
     if data.windows is None:
         return task.unvalidated(data)
     report(5, f"{task.label}: features at the backtest cut-offs")
-    layouts = Layouts.build(data, task.target)
     notes = list(data.notes)
-    names = task.candidates(layouts, notes)
-    backtest = {}
-    for name in names:
-        report(10 + 50 * len(backtest) / len(names), f"{task.label}: backtesting {name}")
-        backtest[name] = task.evaluate(name, layouts)
-    champion = task.choose(backtest, notes)
+    per_origin, latest = _backtest_origins(task, data, report, notes)
+    if hasattr(task, "settle"):
+        per_origin = task.settle(per_origin, notes)
+    champion = task.choose(means(summarise(per_origin)), notes)
     report(60, f"{task.label}: refitting {champion} on the latest window")
-    champion, model, threshold = task.refit(champion, layouts, notes)
+    champion, model, threshold = task.refit(champion, latest, notes)
     report(100, f"{task.label}: champion {champion} ready")
-    return champion_result(data, task.output, backtest, champion, task.rule, notes, model,
-                           threshold)
+    details = task.details() if hasattr(task, "details") else {}
+    return champion_result(data, task.output, per_origin[latest.test_cutoff], champion,
+                           task.rule, notes, model, threshold, per_origin, details)
 
 
 def choose_champion(

@@ -83,7 +83,8 @@ class BacktestData:
         return self._btyd[pd.Timestamp(cutoff)]
 
     def learnable_columns(self) -> list[str]:
-        """Model features present at all three cut-offs (BTYD may fail at one of them)."""
+        """Model features present at the latest origin's cut-offs and at L (BTYD may fail
+        at one of them); an earlier origin lacking one of them is left out."""
         w = self.windows
         frames = [self.features(c) for c in (w.train_cutoff, w.test_cutoff, w.end)]
         return [

@@ -179,6 +179,17 @@ def reliability_table(actual, probability, bins: int = RELIABILITY_BINS) -> list
     return rows
 
 
+def decile_reliability_gap(actual, probability) -> float | None:
+    """The largest |mean predicted − observed rate| over deciles of the probability
+    (equal-count groups, so every group has enough customers to judge calibration)."""
+    y, p = _labels(actual, probability)
+    if len(y) < DECILES:
+        return None
+    order = np.argsort(p, kind="stable")
+    return _safe(max(abs(p[idx].mean() - y[idx].mean())
+                     for idx in np.array_split(order, DECILES)))
+
+
 def precision_recall_f1(actual, probability, threshold: float) -> dict:
     """Precision, recall and F1 when customers with probability >= threshold are flagged."""
     y, p = _labels(actual, probability)
@@ -227,5 +238,6 @@ def classification_metrics(actual, probability, threshold: float) -> dict:
         "lift_at_10": lift_at(y, p, 0.1),
         "positive_rate": _safe(y.mean()),
         "count": int(len(y)),
+        "max_decile_gap": decile_reliability_gap(y, p),
         "reliability": reliability_table(y, p),
     }

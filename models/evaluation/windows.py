@@ -10,6 +10,14 @@ With ``L`` the day after the last transaction and ``H`` the horizon::
 The history before c0 must cover at least half a horizon. With less data the horizon is
 shortened to ``floor(span / 2.5)`` days (at least :data:`MIN_HORIZON`); with even less
 there is no backtest and the result says so in its notes.
+
+Rolling origins: the same layout is repeated at earlier test cut-offs, so every candidate
+is judged on several next-H-day periods rather than one. Origins are H days apart (test
+targets do not overlap) as far back as the history allows, at most :data:`MAX_ORIGINS`;
+when it allows only one, a second origin half a horizon earlier is added if its training
+window still has half a horizon of history before it. Every origin keeps the rule
+"features strictly before the cut-off". ``Windows.origins`` lists the test cut-offs,
+newest first; the newest is ``test_cutoff``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import pandas as pd
 
 MIN_HORIZON = 28
 HISTORY_HORIZONS = 0.5
+# Each origin costs one more feature table and one more fit per candidate.
+MAX_ORIGINS = 3
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,15 @@ class Windows:
     train_cutoff: pd.Timestamp
     test_cutoff: pd.Timestamp
     end: pd.Timestamp
+    origins: tuple[pd.Timestamp, ...] = ()
+
+    def __post_init__(self):
+        if not self.origins:
+            object.__setattr__(self, "origins", (self.test_cutoff,))
+
+    def train_cutoff_of(self, origin) -> pd.Timestamp:
+        """Where the training layout of the origin ``origin`` takes its features."""
+        return pd.Timestamp(origin) - pd.Timedelta(days=self.horizon)
 
     def to_dict(self) -> dict:
         c0, c1, end = (
@@ -43,13 +62,30 @@ class Windows:
             "test_target": [c1, end],
             "final_features_before": end,
             "scored_period": [end, scored_until],
+            "origins": [d.date().isoformat() for d in self.origins],
         }
 
 
-def backtest_windows(last_date, horizon: int) -> Windows:
+def rolling_origins(first_date, test_cutoff, horizon: int) -> tuple[pd.Timestamp, ...]:
+    """Test cut-offs, newest first (see the module docstring)."""
+    earliest = (pd.Timestamp(first_date).normalize()
+                + pd.Timedelta(days=math.ceil((1 + HISTORY_HORIZONS) * horizon)))
+    origins = [test_cutoff]
+    step = pd.Timedelta(days=horizon)
+    if test_cutoff - step < earliest:
+        step = pd.Timedelta(days=horizon // 2)
+    while len(origins) < MAX_ORIGINS and origins[-1] - step >= earliest and step.days > 0:
+        origins.append(origins[-1] - step)
+        if step.days < horizon:
+            break
+    return tuple(origins)
+
+
+def backtest_windows(last_date, horizon: int, first_date=None) -> Windows:
     end = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
     test_cutoff = end - pd.Timedelta(days=horizon)
-    return Windows(horizon, test_cutoff - pd.Timedelta(days=horizon), test_cutoff, end)
+    origins = () if first_date is None else rolling_origins(first_date, test_cutoff, horizon)
+    return Windows(horizon, test_cutoff - pd.Timedelta(days=horizon), test_cutoff, end, origins)
 
 
 def plan_windows(transactions: pd.DataFrame, horizon: int) -> tuple[Windows | None, list[str]]:
@@ -63,14 +99,14 @@ def plan_windows(transactions: pd.DataFrame, horizon: int) -> tuple[Windows | No
     span = (last.normalize() - first).days + 1
     needed = math.ceil((2 + HISTORY_HORIZONS) * horizon)
     if span >= needed:
-        return backtest_windows(last, horizon), []
+        return backtest_windows(last, horizon, first), []
     shorter = int(span // (2 + HISTORY_HORIZONS))
     if shorter >= MIN_HORIZON:
         note = (
             f"The data covers {span} days; an out-of-time backtest with a {horizon}-day "
             f"horizon needs {needed}. Models are evaluated and predict for {shorter} days instead."
         )
-        return backtest_windows(last, shorter), [note]
+        return backtest_windows(last, shorter, first), [note]
     note = (
         f"The data covers {span} days, too few for any out-of-time backtest (at least "
         f"{math.ceil((2 + HISTORY_HORIZONS) * MIN_HORIZON)} are needed). Scores come from "
