@@ -5,15 +5,19 @@
   metrics, the champions (rules in ``models.evaluation.clv`` / ``.churn``) refit for
   final scoring. Returns :class:`Trained`; ``Trained.report`` is the JSON-safe report
   (``kind``, ``timings`` of these stages, ``data``, ``rfm``, ``segmentation``,
-  ``models.clv`` / ``models.churn``). ``data.customers_without_purchase`` counts and
+  ``models.clv`` / ``models.churn``, ``forecast``: the tenant's total for the next
+  ``horizon`` days with an 80 % interval, see ``models.evaluation.forecast``).
+  ``data.customers_without_purchase`` counts and
   names (first five ids, sorted) the customers in the data without any positive amount
   before L: they get no features and no scores.
 * :func:`score_transactions` — one row per customer with a purchase: ``customer_id``,
   the features (``models.features`` plus ``spend_last_horizon`` and the ``btyd_*``
   inputs), ``r_score, f_score, m_score, rfm_score, rfm_segment, action``,
-  ``cluster, persona, clv, churn_probability, p_alive, expected_purchases`` (BG/NBD
-  fitted before L: probability alive and purchases in the next ``horizon`` days; empty
-  when BTYD could not be fitted).
+  ``cluster, persona, clv, p_no_purchase, churn_probability, p_alive,
+  expected_purchases`` (BG/NBD fitted before L: P(no purchase in the next ``horizon``
+  days) beside the CLV, probability alive and purchases in the next ``horizon`` days;
+  without BTYD, ``p_no_purchase`` is the churn champion's probability and the other two
+  are empty).
 * :func:`explain_transactions` — the champions' SHAP contributions, see
   ``models.pipeline.explanations``.
 
@@ -34,6 +38,7 @@ from models.evaluation.backtest import run_backtest
 from models.evaluation.churn import ChurnBacktest
 from models.evaluation.clv import ClvBacktest
 from models.evaluation.data import BacktestData, final_features
+from models.evaluation.forecast import coverage, forecast_spread, interval_check, total_interval
 from models.evaluation.windows import HISTORY_HORIZONS, MIN_HORIZON
 from models.pipeline.explanations import Explanations
 from models.pipeline.stages import Progress, Stages
@@ -99,6 +104,7 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
         "rfm": {"segments": counts(segments)},
         "segmentation": segmentation_report(segmenter),
         "models": {"clv": clv.to_dict(), "churn": churn.to_dict()},
+        "forecast": tenant_forecast(clv, features),
     }
     return Trained(data.horizon, report, thresholds, segmenter, clv, churn, data.btyd(data.end))
 
@@ -121,6 +127,16 @@ def _require_scores(transactions: pd.DataFrame, features: pd.DataFrame, horizon:
             f"{MIN_HISTORY_DAYS} days of transactions (more for a longer horizon).")
 
 
+def tenant_forecast(clv, features: pd.DataFrame) -> dict:
+    """The champion's total for the next H days, its 80 % interval from the rolling
+    backtest, and how often such an interval covered the actual total there."""
+    rows = [row for row in clv.origins if row["candidate"] == clv.champion]
+    total = float(np.nansum(clv.predict(features).to_numpy()))
+    checks = interval_check(rows)
+    return {**total_interval(total, forecast_spread(rows)), "horizon": int(clv.horizon),
+            "checks": checks, "coverage": coverage(checks)}
+
+
 def _features(trained: Trained, frame: pd.DataFrame, attributes) -> pd.DataFrame:
     """Features at the end of ``frame`` when it holds transactions, else ``frame`` itself
     (a feature table or scored customers, indexed by or holding ``customer_id``)."""
@@ -139,6 +155,7 @@ def score_transactions(trained: Trained, transactions: pd.DataFrame,
     customers["persona"] = [trained.segmenter.personas_[label] for label in labels]
     customers["clv"] = trained.clv.predict(features)
     customers["churn_probability"] = trained.churn.predict(features)
+    customers["p_no_purchase"] = features.get("btyd_p_inactive", customers["churn_probability"])
     missing = pd.Series(float("nan"), index=features.index)
     customers["p_alive"] = features.get("btyd_p_alive", missing)
     customers["expected_purchases"] = features.get("btyd_purchases", missing)
