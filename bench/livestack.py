@@ -9,6 +9,7 @@ so `stop()` can kill each whole process tree; it runs on errors, Ctrl-C and SIGT
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -188,6 +189,27 @@ class Stack:
                 self.redis.stop()
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def add_users(self, count: int, role: str = "analyst") -> list[tuple[str, str]]:
+        """`count` more users of the tenant, one per simulated person: logging in as one
+        account from many sessions at once trips the login limiter's per-account burst
+        guard, as it should."""
+        users = [(f"user{n}@{self.slug}.example", secrets.token_urlsafe(18))
+                 for n in range(count)]
+        script = (
+            "import json, sys\n"
+            "from dashboard import accounts\n"
+            "from dashboard.config import load_config\n"
+            "from dashboard.database import db\n"
+            "db.configure(load_config()['DATABASE_URL'])\n"
+            "for email, password in json.load(sys.stdin):\n"
+            f"    accounts.create_user(db.session(), {self.slug!r}, email, password, {role!r})\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], env=self.env, cwd=ROOT, text=True,
+                              input=json.dumps(users), capture_output=True, timeout=300)
+        if done.returncode:
+            raise RuntimeError(f"could not create users: {done.stderr.strip()[-500:]}")
+        return users
 
     # -- measurements ----------------------------------------------------------------
     def worker_rss(self) -> int:
