@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-upload bench-web bench-ingest lint clean
+.PHONY: run test bench bench-quality bench-upload bench-web bench-ingest lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/model_size.py
+
+bench-quality: $(STAMP)
+	$(BIN)/python bench/model_quality.py
 
 bench-upload: $(STAMP)
 	$(BIN)/python bench/upload_to_live.py

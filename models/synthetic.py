@@ -89,11 +89,18 @@ def _latent_traits(table: pd.DataFrame, rng: np.random.Generator) -> dict:
     }
 
 
-def _busy_clock(start: pd.Timestamp, n_days: int) -> np.ndarray:
-    """Cumulative busy-time at each day boundary (length n_days + 1, mean day length 1)."""
+def _busy_clock(start: pd.Timestamp, n_days: int, trend: float = 0.0,
+                step: tuple | None = None) -> np.ndarray:
+    """Cumulative busy-time at each day boundary (length n_days + 1, mean day length 1).
+
+    ``trend``: intensity grows by that share a year (−0.3: shrinks 30 % a year);
+    ``step``: (date, factor), intensity × factor from that date on."""
     days = pd.date_range(start, periods=n_days, freq="D")
     annual = 1 + 0.25 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 350) / 365.25)
     intensity = annual * _WEEKDAY[days.day_of_week.to_numpy()]
+    intensity = intensity * (1 + trend) ** (np.arange(n_days) / 365.25)
+    if step is not None:
+        intensity = intensity * np.where(days >= pd.Timestamp(step[0]), float(step[1]), 1.0)
     return np.concatenate([[0.0], np.cumsum(intensity / intensity.mean())])
 
 
@@ -124,8 +131,13 @@ def _order_times(traits: dict, clock: np.ndarray, rng: np.random.Generator):
     return np.concatenate([np.arange(n), owner]), np.concatenate([first, repeat_times])
 
 
-def generate_transactions(customers: int, seed: int = 0, start="2022-01-01", end="2024-12-31") -> pd.DataFrame:
-    """Line items and returns of ``customers`` synthetic customers between start and end."""
+def generate_transactions(customers: int, seed: int = 0, start="2022-01-01", end="2024-12-31",
+                          trend: float = 0.0, step: tuple | None = None) -> pd.DataFrame:
+    """Line items and returns of ``customers`` synthetic customers between start and end.
+
+    ``trend`` and ``step`` bend the calendar (see ``_busy_clock``): the same purchases
+    crowd towards later dates with a positive trend, or after a step with a factor > 1,
+    so a model that carries one period's level into the next is visibly wrong."""
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     n_days = (end - start).days + 1
     if n_days < 1:
@@ -133,7 +145,7 @@ def generate_transactions(customers: int, seed: int = 0, start="2022-01-01", end
     table = generate_customers(customers, seed)
     rng = np.random.default_rng([seed, 1])
     traits = _latent_traits(table, rng)
-    clock = _busy_clock(start, n_days)
+    clock = _busy_clock(start, n_days, trend, step)
     order_customer, busy = _order_times(traits, clock, rng)
     calendar = np.interp(busy, clock, np.arange(n_days + 1.0))
     day = np.minimum(np.floor(calendar), n_days - 1)
