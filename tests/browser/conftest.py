@@ -63,3 +63,11 @@ def screenshot(browser):
         return path
 
     return take
+
+
+@pytest.fixture
+def sales_csv(tmp_path):
+    """A shop's sales export: 300 generated customers over three years, as a CSV file."""
+    from models.synthetic import generate_transactions, write_csv
+
+    return write_csv(generate_transactions(300, seed=7), tmp_path / "shop-sales.csv")

@@ -19,13 +19,6 @@ CHAIN_SECONDS = 240
 FINISHED = ("succeeded", "failed", "cancelled")
 
 
-@pytest.fixture
-def sales_csv(tmp_path):
-    from models.synthetic import generate_transactions, write_csv
-
-    return write_csv(generate_transactions(300, seed=7), tmp_path / "shop-sales.csv")
-
-
 def job_status(browser, box_id: str) -> str | None:
     """The status a progress box shows, read in one step: the box re-renders every second."""
     return browser.execute_script(
