@@ -59,6 +59,18 @@ def test_cdnow_clv_champion_is_honest_and_calibrated(cdnow):
     assert clv["windows"]["test_features_before"] < clv["windows"]["final_features_before"]
 
 
+def test_cdnow_forecast_has_an_interval_checked_over_the_origins(cdnow):
+    report, customers, _ = cdnow
+    forecast = report["forecast"]
+    assert forecast["level"] == 0.8 and forecast["horizon"] == 180
+    assert forecast["low"] < forecast["total"] < forecast["high"]
+    assert forecast["total"] == pytest.approx(customers["clv"].sum(), rel=1e-6)
+    origins = report["models"]["clv"]["windows"]["origins"]
+    assert [check["cutoff"] for check in forecast["checks"]] == origins
+    assert len(origins) >= 2
+    assert customers["p_no_purchase"].between(0, 1).all()
+
+
 def test_cdnow_customer_table_has_scores_segments_and_explanations(cdnow):
     report, customers, _ = cdnow
     assert customers["customer_id"].is_unique
