@@ -98,6 +98,21 @@ def go_live(store: TenantStore, run: Run) -> None:
     store.commit()
 
 
+def withdraw(store: TenantStore, run: Run, previous_id: str | None) -> None:
+    """Undo `go_live(run)` for a chain that failed after scoring: the run it replaced is
+    live again (or none, when there was none), in one update."""
+    store.session.rollback()
+    store.session.execute(
+        update(Tenant).where(Tenant.id == store.tenant_id, Tenant.live_run_id == run.id)
+        .values(live_run_id=previous_id))
+    if previous_id:
+        store.session.execute(update(Run).where(Run.tenant_id == store.tenant_id,
+                                                Run.id == previous_id).values(status="live"))
+    store.session.execute(update(Run).where(Run.tenant_id == store.tenant_id, Run.id == run.id)
+                          .values(status="failed"))
+    store.commit()
+
+
 def live_run(store: TenantStore) -> Run | None:
     """The tenant's live run, or None before the first scored upload."""
     run_id = store.tenant.live_run_id

@@ -62,3 +62,21 @@ def _take_back(lock: Lock, owner: str) -> bool:
     except LockError:
         lock.local.token = None
         return False
+
+
+def holder(client: redis.Redis, tenant_id: str, purpose: str) -> str | None:
+    """The token (a job id, for job-owned locks) of whoever holds the lock now."""
+    token = client.get(lock_key(tenant_id, purpose))
+    return token.decode() if token is not None else None
+
+
+def release_abandoned(client: redis.Redis, tenant_id: str, purpose: str, token: str) -> bool:
+    """Free the lock if `token` still holds it (its job has ended without releasing it:
+    a worker killed outright); atomic, so a new holder is never freed by mistake."""
+    lock = client.lock(lock_key(tenant_id, purpose))
+    lock.local.token = lock.redis.get_encoder().encode(token)
+    try:
+        lock.release()
+        return True
+    except LockError:
+        return False

@@ -64,3 +64,14 @@ def test_an_expired_holder_does_not_release_the_next_holders_lock(redis_client, 
 
     assert redis_client.get(lock_key(tenant, "retrain")) == b"second-holder"
     redis_client.delete(lock_key(tenant, "retrain"))
+
+
+def test_an_abandoned_lock_is_freed_only_for_the_token_that_holds_it(redis_client):
+    from workers.locks import holder, release_abandoned
+
+    with tenant_lock(redis_client, "tenant-x", "training", ttl=60, owner="job-1"):
+        assert holder(redis_client, "tenant-x", "training") == "job-1"
+        assert not release_abandoned(redis_client, "tenant-x", "training", "job-2")
+        assert is_locked(redis_client, "tenant-x", "training")
+        assert release_abandoned(redis_client, "tenant-x", "training", "job-1")
+        assert holder(redis_client, "tenant-x", "training") is None

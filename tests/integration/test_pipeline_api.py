@@ -29,9 +29,15 @@ def cdnow_csv() -> bytes:
 
 
 def upload(api, body: bytes, name: str = "cdnow.csv", **fields):
-    data = {"file": (io.BytesIO(body), name), **fields}
-    return api.client.post("/api/v1/datasets", data=data, headers=api.headers,
-                           content_type="multipart/form-data")
+    # Encoded here, in memory: the test client would spool a large body to a temporary
+    # file that nobody closes.
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    boundary, encoded = encode_multipart(MultiDict(
+        {"file": FileStorage(io.BytesIO(body), filename=name), **fields}))
+    return api.client.post("/api/v1/datasets", data=encoded, headers=api.headers,
+                           content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def finished_job(api, job_id: str) -> dict:

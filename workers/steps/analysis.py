@@ -31,10 +31,11 @@ from dashboard.runs import (
     REPORT_FILE,
     create_run,
     go_live,
+    withdraw,
     write_frame,
     write_json,
 )
-from dashboard.schema import Dataset, ModelVersion, Run, utcnow
+from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job, ModelVersion, Run, utcnow
 from models.drift import population_stability
 from models.features import customer_features
 from models.pipeline import (
@@ -47,7 +48,7 @@ from models.pipeline import (
     train_transactions,
 )
 from workers.chain import StepContext
-from workers.locks import LockBusy, tenant_lock
+from workers.locks import LockBusy, holder, release_abandoned, tenant_lock
 from workers.progress import JobError
 from workers.steps.data import load_dataset
 
@@ -107,8 +108,22 @@ def train(step: StepContext, state: dict) -> dict:
             with tenant_lock(get_redis(), store.tenant_id, "training", ttl, owner=step.job_id):
                 return _train_locked(step, dataset, frame)
         except LockBusy:
+            _free_if_abandoned(store)
             step.progress(0, "Waiting for another training of this company to finish")
             time.sleep(LOCK_POLL_SECONDS)
+
+
+def _free_if_abandoned(store) -> None:
+    """The training lock of a job that has ended (its worker was killed outright and the
+    reaper failed it) would block the tenant until it expires: free it now."""
+    client = get_redis()
+    job_id = holder(client, store.tenant_id, "training")
+    if job_id is None:
+        return
+    job = store.session.get(Job, job_id)
+    store.session.commit()
+    if job is None or job.status in FINISHED_JOB_STATES:
+        release_abandoned(client, store.tenant_id, "training", job_id)
 
 
 def _train_locked(step: StepContext, dataset: Dataset, frame: pd.DataFrame) -> dict:
@@ -193,8 +208,14 @@ def score(step: StepContext, state: dict) -> dict:
     run.customers = int(len(customers))
     run.models = report["model_versions"]
     run.summary = aggregates.get("kpis")
+    previous = store.tenant.live_run_id
+    if previous == run.id:
+        # A redelivery after this run went live: the run it replaced is the last superseded.
+        earlier, _ = store.list(Run, where=[Run.status == "superseded"],
+                                order_by=[Run.live_at.desc()], limit=1)
+        previous = earlier[0].id if earlier else None
     go_live(store, run)
-    return {"run_id": run.id}
+    return {"run_id": run.id, "previous_run_id": previous}
 
 
 def _counts(values) -> dict:
@@ -204,8 +225,19 @@ def _counts(values) -> dict:
 
 
 def explain(step: StepContext, state: dict) -> dict:
+    """Attach the explanations; when that fails or the job is cancelled, the run that was
+    live before this chain is live again (a failed chain changes nothing)."""
     store = step.store
     run = store.get(Run, state["run_id"])
+    try:
+        return _explain(step, run)
+    except BaseException:
+        withdraw(store, run, state.get("previous_run_id"))
+        raise
+
+
+def _explain(step: StepContext, run: Run) -> dict:
+    store = step.store
     dataset, frame = load_dataset(store, run.dataset_id)
     trained, _ = _champion_pipeline(store)
     step.progress(10, "Computing SHAP contributions")
