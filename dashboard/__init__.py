@@ -20,7 +20,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     server = Flask(__name__, static_folder=None)
     server.config.update(settings)
-    server.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024
 
     db.init_app(server)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 DEMO_SLUG = "demo"
+DEMO_NAME = "Demo company"
 DEMO_USERS = (
     ("admin@demo.example", "admin"),
     ("analyst@demo.example", "analyst"),
@@ -44,10 +45,12 @@ def ensure_demo(password: str | None = None) -> Demo | None:
     generated = password is None
     password = secrets.token_urlsafe(15) if generated else password
     for email, _role in DEMO_USERS:
-        problem = password_problem(password, email)
+        # The same context the account service checks with, so nothing is created before
+        # a password it would refuse is found out.
+        problem = password_problem(password, email, context=(DEMO_NAME, DEMO_SLUG))
         if problem:
             raise WeakPassword(f"VALUELENS_DEMO_PASSWORD is refused: {problem}")
-    tenant = create_tenant(session, DEMO_SLUG, "Demo company")
+    tenant = create_tenant(session, DEMO_SLUG, DEMO_NAME)
     users = [create_user(session, tenant, email, password, role) for email, role in DEMO_USERS]
     job = submit_job(store_for(tenant.id), users[0], "demo")
     return Demo(password, generated, job.id)

@@ -252,8 +252,9 @@ def test_demo_uses_the_given_password_without_printing_it(cli, queue_url):
     assert verify_password(_user("viewer@demo.example").password_hash, OTHER_PASSWORD)
 
 
-def test_demo_refuses_a_weak_password_and_creates_nothing(cli, queue_url):
-    result = cli("demo", REDIS_URL=queue_url, VALUELENS_DEMO_PASSWORD="password123")
+@pytest.mark.parametrize("weak", ["password123", "Demo company rocks 2026!"])
+def test_demo_refuses_a_weak_password_and_creates_nothing(cli, queue_url, weak):
+    result = cli("demo", REDIS_URL=queue_url, VALUELENS_DEMO_PASSWORD=weak)
     assert result.exit_code == 1
     assert "VALUELENS_DEMO_PASSWORD is refused" in result.stderr
     db.session.remove()
