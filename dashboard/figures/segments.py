@@ -76,12 +76,13 @@ def k_curves(curves: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
 
 def persona_scatter(sample: pd.DataFrame, currency: str = "USD") -> go.Figure:
     """A random sample of customers: orders against spend so far, one colour per persona
-    (log axes, since both are heavily skewed)."""
+    (log axes, since both are heavily skewed). SVG markers, not WebGL: the sample is at
+    most 2,000 points, and WebGL traces need `unsafe-eval`, which the CSP refuses."""
     if sample.empty:
         return empty_figure("No personas in this run")
     fig = go.Figure()
     for position, (persona, group) in enumerate(sample.groupby("persona", sort=True)):
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(go.Scatter(
             x=group["frequency"] + 1, y=group["total_spend"].clip(lower=1), mode="markers",
             name=str(persona), marker={"size": 5, "opacity": 0.6,
                                        "color": PALETTE[position % len(PALETTE)]},

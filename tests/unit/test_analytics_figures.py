@@ -71,7 +71,9 @@ def test_cohort_heatmap_leaves_out_the_first_month():
 def test_persona_scatter_has_one_trace_per_persona():
     sample = pd.DataFrame({"frequency": [0, 3, 5], "total_spend": [10, 200, 300],
                            "persona": ["A", "B", "B"]})
-    assert [trace.name for trace in segments.persona_scatter(sample).data] == ["A", "B"]
+    traces = segments.persona_scatter(sample).data
+    assert [trace.name for trace in traces] == ["A", "B"]
+    assert {trace.type for trace in traces} == {"scatter"}  # no WebGL under the CSP
 
 
 def test_decile_calibration_pairs_predicted_and_actual():
