@@ -99,8 +99,14 @@ def dispatch_next(session, tenant_id: str) -> None:
         logger.warning("could not dispatch the next job of tenant %s: %s", tenant_id, exc)
 
 
-def close_steps(session, parent_id: str, status: str, message: str) -> None:
-    """End the steps of a chain that had not finished when the chain itself ended."""
+def close_steps(session, parent_id: str, status: str, message: str,
+                running: tuple[str, str] | None = None) -> None:
+    """End the steps of a chain that had not finished when the chain itself ended;
+    `running` (status, message) for the step that was under way, when it differs."""
+    if running is not None:
+        session.execute(
+            update(Job).where(Job.parent_id == parent_id, Job.status == "running")
+            .values(status=running[0], message=running[1], finished_at=utcnow()))
     session.execute(
         update(Job)
         .where(Job.parent_id == parent_id, Job.status.not_in(FINISHED_JOB_STATES))

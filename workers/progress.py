@@ -129,7 +129,8 @@ def _start(job_id: str) -> Job | None:
         )
     ).rowcount
     if exhausted:
-        close_steps(session, job_id, "cancelled", "Not run: the job ended before this step")
+        close_steps(session, job_id, "cancelled", "Not run: the job ended before this step",
+                    running=("failed", "Its worker crashed on this step every time"))
     session.commit()
     if exhausted:
         logger.error("job %s crashed its worker %d times; giving up", job_id, MAX_DELIVERIES)
