@@ -59,7 +59,8 @@ def tokens_card() -> dbc.Card:
                for t, email in admin_service.list_tokens(current_store())]
     return dbc.Card([dbc.CardHeader("API tokens"), dbc.CardBody([
         html.Div(all_tokens(), id="admin-tokens-box"),
-        dbc.InputGroup([dbc.Select(id="admin-token-choice", options=options),
+        dbc.InputGroup([dbc.Select(id="admin-token-choice", options=options,
+                                   placeholder="A token to revoke"),
                         dbc.Button("Revoke", id="admin-token-revoke", color="danger",
                                    outline=True)], className="mt-3"),
         html.Div(id="admin-token-feedback"),
