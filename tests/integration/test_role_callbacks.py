@@ -7,18 +7,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def forged(client, output: str, trigger: str, value=1, state=()):
-    component, prop = output.split(".")
-    source, source_prop = trigger.split(".")
-    return client.post("/_dash-update-component", json={
-        "output": output,
-        "outputs": {"id": component, "property": prop},
-        "inputs": [{"id": source, "property": source_prop, "value": value}],
-        "changedPropIds": [trigger],
-        "state": list(state),
-    })
-
-
 def job_count():
     from sqlalchemy import func, select
 
@@ -33,8 +21,18 @@ def test_a_forged_retrain_from_below_admin_is_refused_and_starts_nothing(client,
                                                                          tenant_a, role):
     auth.login(make_user(tenant_a, role=role))
     client.get("/models")
+    output = next(dep["output"] for dep in client.get("/_dash-dependencies").get_json()
+                  if dep["inputs"] == [{"id": "retrain", "property": "n_clicks"}])
 
-    response = forged(client, "retrain-feedback.children", "retrain.n_clicks")
+    response = client.post("/_dash-update-component", json={
+        "output": output,
+        "outputs": [{"id": "retrain-feedback", "property": "children"},
+                    {"id": "retrain-job", "property": "data"},
+                    {"id": "retrain-poll", "property": "disabled"}],
+        "inputs": [{"id": "retrain", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["retrain.n_clicks"],
+        "state": [],
+    })
 
     assert response.status_code == 403
     assert "admin" in response.get_json()["error"]
