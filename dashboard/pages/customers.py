@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.components.customer_grid import customers_grid, grid_query, grid_rows
+from dashboard.components.export import csv_download
 from dashboard.runs import live_run_data
 from dashboard.store import current_store
 
@@ -24,8 +25,13 @@ def layout(**_query):
             html.H2("Customers", className="h4 mb-3"),
             dbc.Input(id="customer-search", type="search", debounce=True, className="mb-2",
                       placeholder="Search by customer id", style={"maxWidth": "24rem"}),
-            html.P("Sort by any column; filter from a column's menu. Click an id for the "
-                   "customer's history and explanations.", className="text-muted small"),
+            html.Div([
+                html.P("Sort by any column; filter from a column's menu. Click an id for the "
+                       "customer's history and explanations.", className="text-muted small mb-0"),
+                dbc.Button("Export CSV", id="customers-export-button", size="sm",
+                           color="secondary", outline=True),
+                dcc.Download(id="customers-export"),
+            ], className="d-flex justify-content-between align-items-center gap-2 mb-2"),
             customers_grid(current_store().tenant.currency),
         ]
     )
@@ -49,3 +55,19 @@ def search_customers(text):
     if not text:
         return {}
     return {"customer_id": {"filterType": "text", "type": "contains", "filter": text}}
+
+
+@callback(Output("customers-export", "data"), Input("customers-export-button", "n_clicks"),
+          State("customers-grid", "filterModel"), prevent_initial_call=True)
+def export_customers(_clicks, filter_model):
+    """Every customer matching the grid's filters (not just the page shown), as CSV."""
+    from dashboard.customers import SHAP_PREFIX, filter_customers
+
+    data = live_run_data(current_store())
+    if data is None:
+        raise dash.exceptions.PreventUpdate
+    query = grid_query({"filterModel": filter_model or {}})
+    filters = {key: value for key, value in query.items() if key not in ("offset", "limit")}
+    matching = filter_customers(data, **filters)
+    columns = [column for column in matching.columns if not column.startswith(SHAP_PREFIX)]
+    return csv_download(matching[columns], "customers.csv")
