@@ -32,6 +32,12 @@ def error_response(status: int, message: str):
     return response
 
 
+def answer_errors(status: int, *errors: type[Exception]) -> None:
+    """Answer each of these domain errors with `status` and its message."""
+    for error in errors:
+        bp.register_error_handler(error, lambda exc, status=status: error_response(status, str(exc)))
+
+
 class ListArgs(NamedTuple):
     limit: int
     offset: int

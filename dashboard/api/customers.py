@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request, stream_with_context
 from werkzeug.exceptions import BadRequest
 
-from dashboard.api import bp, error_response
+from dashboard.api import answer_errors, bp
 from dashboard.customers import (
     BadQuery,
     customer_detail,
@@ -90,6 +90,4 @@ def export_customers():
     return response
 
 
-@bp.errorhandler(BadQuery)
-def _bad_query(exc: BadQuery):
-    return error_response(400, str(exc))
+answer_errors(400, BadQuery)

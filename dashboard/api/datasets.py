@@ -15,7 +15,7 @@ from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from dashboard.api import bp, error_response, list_args
+from dashboard.api import answer_errors, bp, list_args
 from dashboard.auth.roles import ensure_role
 from dashboard.datasets import (
     DatasetInUse,
@@ -99,17 +99,6 @@ def remove_dataset(dataset_id: str):
     return "", 204
 
 
-@bp.errorhandler(UploadRejected)
-def _rejected(exc: UploadRejected):
-    return error_response(400, str(exc))
-
-
-@bp.errorhandler(UploadTooLarge)
-def _too_large(exc: UploadTooLarge):
-    return error_response(413, str(exc))
-
-
-@bp.errorhandler(DatasetInUse)
-def _in_use(exc: DatasetInUse):
-    return error_response(409, str(exc))
-
+answer_errors(400, UploadRejected)
+answer_errors(413, UploadTooLarge)
+answer_errors(409, DatasetInUse)

@@ -11,7 +11,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from dashboard.api import bp, error_response, json_object, list_args
+from dashboard.api import answer_errors, bp, json_object, list_args
 from dashboard.auth.roles import ensure_role
 from dashboard.dispatch import TooManyJobs
 from dashboard.job_kinds import JOB_KINDS
@@ -97,16 +97,6 @@ def cancel(job_id: str):
     return jsonify(described(store, [cancel_job(store, current_user, job_id)])[0])
 
 
-@bp.errorhandler(JobNotCancellable)
-def _finished(exc: JobNotCancellable):
-    return error_response(409, str(exc))
-
-
-@bp.errorhandler(QueueUnavailable)
-def _queue_down(exc: QueueUnavailable):
-    return error_response(503, str(exc))
-
-
-@bp.errorhandler(TooManyJobs)
-def _too_many(exc: TooManyJobs):
-    return error_response(429, str(exc))
+answer_errors(409, JobNotCancellable)
+answer_errors(503, QueueUnavailable)
+answer_errors(429, TooManyJobs)

@@ -7,7 +7,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from dashboard.api import bp, error_response, list_args
+from dashboard.api import answer_errors, bp, error_response, list_args
 from dashboard.jobs import job_to_dict
 from dashboard.pipeline import (
     NothingToTrain,
@@ -83,6 +83,4 @@ def _retrain_running(exc: RetrainRunning):
     return response
 
 
-@bp.errorhandler(NothingToTrain)
-def _nothing_to_train(exc: NothingToTrain):
-    return error_response(409, str(exc))
+answer_errors(409, NothingToTrain)
