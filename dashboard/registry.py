@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from dashboard.labels import candidate_label
 from dashboard.schema import ModelVersion, utcnow
 from dashboard.store import TenantStore
 
 MARGIN = 0.005
 RANKING_METRIC = {"clv": "normalized_gini", "churn": "roc_auc"}
+METRIC_NAMES = {"normalized_gini": "normalised Gini", "roc_auc": "ROC AUC"}
 TRANSACTION_KINDS = ("clv", "churn", "segmentation")
 TABLE_KINDS = ("regression", "segmentation")
 
@@ -97,9 +99,11 @@ def judge(version: ModelVersion, champion: ModelVersion | None) -> str | None:
             f"Not evaluated on {metric}; the champion ({champion.candidate}) stays")
     if new - old > MARGIN:
         return None
-    return (f"Stayed a candidate: {version.candidate} scored {new:.3f} {metric} against the "
-            f"champion {champion.candidate}'s {old:.3f} on the same backtest "
-            f"({new - old:+.3f}; it needs more than {MARGIN:+.3f})")
+    name, held = (candidate_label(version.kind, c) for c in (version.candidate,
+                                                              champion.candidate))
+    return (f"Stayed a candidate: {name} scored {new:.3f} {METRIC_NAMES[metric]} against "
+            f"{old:.3f} for the champion, {held}, on the same backtest ({new - old:+.3f}; "
+            f"it needs more than {MARGIN:+.3f})")
 
 
 def _promote(store: TenantStore, version: ModelVersion, previous: ModelVersion | None) -> None:
