@@ -35,7 +35,11 @@ from models.ingest.sniff import (
 )
 from models.ingest.source import MAX_UNPACKED_BYTES, open_plain
 
-# Text read per record batch: the memory of a read grows with this, not with the file.
+# Text read per record batch. The reader keeps up to 32 blocks read ahead, so the
+# memory of a pass grows with this, not with the file.
+_STEP_BYTES = 4 * 1024 * 1024
+# The longest row the parser can take: a pass that meets a row longer than a step is
+# read again in blocks of this size.
 _BLOCK_BYTES = 64 * 1024 * 1024
 # Wider files are exports of something else (or attacks on the parser), not sales data.
 MAX_COLUMNS = 1_000
@@ -139,32 +143,45 @@ class RowStream:
 
     def batches(self, look: bool = True) -> Iterator[pa.RecordBatch]:
         """One pass over the file; ``look=False`` skips the row bookkeeping of a pass
-        whose :meth:`index` is already known."""
-        self._reset()
-        try:
-            reader = pacsv.open_csv(
-                self._open_text(),
-                read_options=pacsv.ReadOptions(column_names=self.names,
-                                               skip_rows=int(self.layout.header),
-                                               use_threads=False, block_size=_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(delimiter=self.delimiter,
-                                                 quote_char=self.quote,
-                                                 newlines_in_values=True,
-                                                 invalid_row_handler=self._skip_and_remember),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(self.names, pa.string()),
-                    strings_can_be_null=True, quoted_strings_can_be_null=True),
-            )
-            for batch in reader:
-                if look:
-                    self._look_at(batch)
-                self.rows += batch.num_rows
-                yield batch
-        except pa.ArrowInvalid:
-            reject_unreadable(self._open_text(), self.layout.header, self.report,
-                              _BLOCK_BYTES // 1024**2)
+        whose :meth:`index` is already known.
 
-    def _open_text(self):
+        The file is read in steps; when a row is longer than a step the pass starts
+        again in larger blocks, and the rows already handed on are read but not handed
+        on again, so the caller sees every row once and in order."""
+        handed = 0
+        for block in sorted({min(_STEP_BYTES, _BLOCK_BYTES), _BLOCK_BYTES}):
+            self._reset()
+            try:
+                for batch in self._reader(block):
+                    if look:
+                        self._look_at(batch)
+                    self.rows += batch.num_rows
+                    if self.rows > handed:
+                        fresh = batch.slice(max(0, handed - (self.rows - batch.num_rows)))
+                        handed = self.rows
+                        yield fresh
+                return
+            except pa.ArrowInvalid:
+                continue
+        reject_unreadable(self._open_text(_STEP_BYTES), self.layout.header, self.report,
+                          _BLOCK_BYTES // 1024**2)
+
+    def _reader(self, block: int) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            self._open_text(block),
+            read_options=pacsv.ReadOptions(column_names=self.names,
+                                           skip_rows=int(self.layout.header),
+                                           use_threads=False, block_size=block),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter,
+                                             quote_char=self.quote,
+                                             newlines_in_values=True,
+                                             invalid_row_handler=self._skip_and_remember),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(self.names, pa.string()),
+                strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+
+    def _open_text(self, block: int):
         """The text as UTF-8 for the parser: the file itself when it already is (the
         fast path), else decoded and rewritten on the way."""
         self.handle.seek(0)
@@ -174,8 +191,7 @@ class RowStream:
         if (self.encoding.name in ("utf-8", "utf-8-sig") and not self.encoding.damaged
                 and self._rewrite is None and not start.startswith((b"\r", b"\n"))):
             return self.handle
-        return io.BufferedReader(Utf8Stream(self.handle, self.encoding, self._rewrite),
-                                 _BLOCK_BYTES)
+        return io.BufferedReader(Utf8Stream(self.handle, self.encoding, self._rewrite), block)
 
     def _skip_and_remember(self, row) -> str:
         self._bad.append(row.number - int(self.layout.header))
@@ -198,6 +214,14 @@ class RowStream:
     def index(self) -> RowIndex:
         """Row numbers of the last whole pass; sets the report's ``rows_total``."""
         bad = np.asarray(self._bad, dtype=np.int64)
+        damaged = None
+        if self.encoding.damaged:
+            damaged = (np.concatenate(self._damaged) if self._damaged
+                       else np.zeros(0, dtype=bool))
+        if not len(bad) and not self._swallowed_rows:  # every row is a table row
+            self.report.rows_total = self.rows
+            return RowIndex(np.arange(1, self.rows + 1, dtype=_row_type(self.rows)), bad,
+                            [], np.zeros(self.rows, dtype=bool), damaged)
         swallowed = dict(self._swallowed)
         if self._swallowed_rows:
             logical = np.setdiff1d(np.arange(1, self.rows + len(bad) + 1), bad)
@@ -216,12 +240,14 @@ class RowStream:
         runaways = [Runaway(int(starts[n - 1]), int(swallowed[n])) for n in runaway_logical]
         runaway_rows = np.zeros(count, dtype=bool)
         runaway_rows[[n - 1 for n in runaway_logical]] = True
-        damaged = None
-        if self.encoding.damaged:
-            damaged = (np.concatenate(self._damaged) if self._damaged
-                       else np.zeros(0, dtype=bool))
-        return RowIndex(starts[~is_bad], starts[is_bad & ~runaway_rows], runaways,
-                        runaway_rows[~is_bad], damaged)
+        row_type = _row_type(self.report.rows_total)
+        return RowIndex(starts[~is_bad].astype(row_type), starts[is_bad & ~runaway_rows],
+                        runaways, runaway_rows[~is_bad], damaged)
+
+
+def _row_type(rows: int) -> type:
+    """Row numbers take 4 bytes a row while they fit."""
+    return np.int32 if rows < np.iinfo(np.int32).max else np.int64
 
 
 def _warn_repeated_names(layout: Layout, report: ValidationReport) -> None:

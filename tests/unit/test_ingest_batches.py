@@ -120,3 +120,20 @@ def test_customer_tables_read_the_same_in_batches(monkeypatch):
     result = read_in_batches(monkeypatch, read_customers, data)
     assert result.report.count("duplicate_customer") == 1
     assert np.isclose(result.frame["income"].iloc[0], 1000.5)
+
+
+def test_a_row_longer_than_a_step_reads_the_pass_again_without_repeating_rows(monkeypatch):
+    rows = [f"O{i},C{i % 300},2023-{i % 12 + 1:02d}-01,{i % 90 + 1}.50,n{i}" for i in range(30_000)]
+    rows[20_000] = 'O20000,C1,2023-02-02,4.50,"runaway'
+    rows[23_000] = 'O23000,C1,2023-02-02,4.50,closed"'  # the quote holds ~100 KB of rows
+    rows[25_000] = rows[24_999]  # an exact duplicate, found in the pass after the fallback
+    data = ("order_id,customer_id,date,amount,note\n" + "\n".join(rows) + "\n").encode()
+    whole = read_transactions(data, now=NOW, max_invalid_share=0.2)
+    monkeypatch.setattr(rows_module, "_STEP_BYTES", SMALL_BLOCK)
+    stepped = read_transactions(data, now=NOW, max_invalid_share=0.2)
+    pd.testing.assert_frame_equal(stepped.frame, whole.frame)
+    assert stepped.report.to_dict() == whole.report.to_dict()
+    assert stepped.report.rows_total == 30_000
+    assert stepped.report.count("unbalanced_quote") == 3_001
+    assert stepped.report.count("duplicate_row") == 1
+    assert stepped.frame["order_id"].is_unique
