@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.ingest.duplicates import row_hashes
+from models.ingest.memory import give_back
 from models.ingest.values import (
     DatePlan,
     clean_text,
@@ -148,7 +149,12 @@ class Collected:
     def array(self, name: str, dtype) -> np.ndarray:
         """One typed column of the whole pass (handed over: it is no longer kept here)."""
         chunks = self._chunks.pop(name, [])
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+        if not chunks:
+            return np.zeros(0, dtype=dtype)
+        out = np.concatenate(chunks)
+        del chunks
+        give_back()
+        return out
 
     def text(self, name: str) -> pa.ChunkedArray:
         """One text column of the whole pass (handed over: it is no longer kept here)."""

@@ -27,26 +27,34 @@ def row_hashes(batch: pa.RecordBatch) -> np.ndarray:
     return _splitmix(out)
 
 
-def exact_duplicates(hashes: np.ndarray, keep: np.ndarray,
-                     batches: Iterable[pa.RecordBatch]) -> np.ndarray:
-    """Rows (among ``keep``) equal in every field to an earlier kept row; ``batches``
-    is a new pass over the file, read only when some hashes repeat."""
-    out = np.zeros(len(keep), dtype=bool)
-    kept = np.flatnonzero(keep)
-    ordered = np.sort(hashes[kept])
+def candidates(hashes: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Positions of the rows (among ``keep``) whose hash repeats: the only rows that
+    can be exact duplicates."""
+    ordered = hashes[keep]
+    ordered.sort()
     repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered
     if not len(repeated):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(keep & pd.Series(hashes, copy=False).isin(repeated).to_numpy())
+
+
+def exact_duplicates(candidates: np.ndarray, rows: int,
+                     batches: Iterable[pa.RecordBatch]) -> np.ndarray:
+    """Of ``rows`` rows, those among ``candidates`` (increasing positions) equal in
+    every field to an earlier candidate; ``batches`` is a new pass over the file, read
+    only when there are candidates."""
+    out = np.zeros(rows, dtype=bool)
+    if not len(candidates):
         return out
-    candidates = kept[pd.Series(hashes[kept]).isin(repeated).to_numpy()]
     parts, start = [], 0
     for batch in batches:
         inside = candidates[(candidates >= start) & (candidates < start + batch.num_rows)]
         if len(inside):
             parts.append(batch.take(pa.array(inside - start)))
         start += batch.num_rows
-    rows = pa.Table.from_batches(parts).to_pandas()
-    out[candidates[rows.duplicated(keep="first").to_numpy()]] = True
+    read = pa.Table.from_batches(parts).to_pandas()
+    out[candidates[read.duplicated(keep="first").to_numpy()]] = True
     return out
 
 

@@ -27,7 +27,8 @@ from models.ingest.collect import (
     plan_columns,
 )
 from models.ingest.columns import describe_mapping, find_transaction_columns
-from models.ingest.duplicates import exact_duplicates
+from models.ingest.duplicates import candidates, exact_duplicates
+from models.ingest.memory import give_back
 from models.ingest.readers import IngestResult, kept, result, row_checks
 from models.ingest.report import (
     MAX_EXAMPLE_ROWS,
@@ -122,6 +123,7 @@ def _checked(stream: RowStream, columns: dict[str, int], collected: Collected,
              report: ValidationReport, max_invalid_share: float, now,
              max_amount: float) -> IngestResult:
     label = report.mapping
+    give_back()  # what the pass read ahead and parsed
     checks = row_checks(stream.index(), report)
     customer = collected.text("customer_id")
     missing_id = np.asarray(pc.is_null(customer))
@@ -161,8 +163,10 @@ def _checked(stream: RowStream, columns: dict[str, int], collected: Collected,
                f"no usable row has a positive amount in {amount_label}: without purchases "
                "(only returns or zero amounts) there is no spend to learn from.")
     _report_customers_left_out(customer, keep, missing_id, checks, label["customer_id"])
-    duplicates = exact_duplicates(collected.array("hash", np.uint64), keep,
-                                  stream.batches(look=False))
+    repeats = candidates(collected.array("hash", np.uint64), keep)
+    duplicates = exact_duplicates(repeats, len(keep), stream.batches(look=False))
+    del repeats
+    give_back()
     if "order_id" in columns:
         checks.add("duplicate_row", None, duplicates,
                    "{rows} repeated an earlier row exactly and {were} dropped.", invalid=False)
@@ -175,15 +179,35 @@ def _checked(stream: RowStream, columns: dict[str, int], collected: Collected,
                "{rows} {have} a negative amount. Negative amounts are returns; "
                "they were kept.", invalid=False)
 
-    data = {"customer_id": kept(customer, keep)}
+    del checks, missing_id, duplicates
+    chunks = customer.chunks
     del customer
+    data = {"customer_id": _kept_text(chunks, keep)}
     data["date"] = kept(dates, keep)
     data["amount"] = kept(amount, keep)
     del dates, amount
     for name in OPTIONAL_TEXT_COLUMNS:
         if name in columns:
-            data[name] = kept(collected.text(name), keep)
-    return result(pd.DataFrame(data), report)
+            data[name] = _kept_text(collected.text(name).chunks, keep)
+    frame = pd.DataFrame(data, copy=False)  # the columns are new already
+    del data
+    give_back()
+    return result(frame, report)
+
+
+def _kept_text(chunks: list[pa.Array], keep: np.ndarray) -> pd.Series:
+    """The kept rows of a text column as a pandas string Series, built chunk by chunk
+    from ``chunks`` (emptied on the way), so only one chunk is ever held twice."""
+    out, start = [], 0
+    while chunks:
+        chunk = chunks.pop(0)
+        inside = keep[start:start + len(chunk)]
+        start += len(chunk)
+        if not inside.all():
+            chunk = chunk.filter(pa.array(inside))
+        out.append(chunk.cast(pa.large_string()))
+        del chunk
+    return pa.chunked_array(out, pa.large_string()).to_pandas()
 
 
 def _amounts(collected: Collected, columns: dict[str, int], checks: RowChecks,
