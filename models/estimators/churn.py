@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from models.estimators.boosting import BoostedModel, split_rows
 from models.estimators.clv import BtydModel
@@ -28,10 +29,12 @@ RECENCY = "days_since_last"
 _RIDGE = 1e-6
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def fit_logistic(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(slope, intercept) of P(y = 1) = expit(intercept + slope · score), max. likelihood.
 
-    A tiny ridge keeps the fit finite when the classes are perfectly separated.
+    A tiny ridge keeps the fit finite when the classes are perfectly separated; BLAS
+    runs single-threaded (two parameters: its threads would only wait for each other).
     """
     score = np.asarray(score, dtype=float)
     y = np.asarray(y, dtype=float)
