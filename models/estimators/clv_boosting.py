@@ -134,12 +134,15 @@ class BoostedSpendModel(BoostedModel):
         return self
 
     def _tune_power(self, data, target, offset, fit_rows, valid_rows) -> float:
-        valid = xgb.DMatrix(data.iloc[valid_rows], enable_categorical=True)
+        valid = xgb.DMatrix(data.iloc[valid_rows], enable_categorical=True,
+                            nthread=self.n_threads)
         start = 0.0 if offset is None else offset[valid_rows]
+        # One pair of matrices for every power: the rows and bins do not depend on it.
+        parts = self._matrices(data, target, fit_rows, valid_rows, offset)
         scores = []
         for power in self.variance_powers:
             booster = self._train(
-                data, target, self._objective(power), fit_rows, valid_rows, offset
+                data, target, self._objective(power), fit_rows, valid_rows, offset, parts
             )
             gini = normalized_gini(
                 target[valid_rows], start + booster.predict(valid, output_margin=True)
