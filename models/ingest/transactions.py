@@ -207,6 +207,7 @@ def _kept_text(chunks: list[pa.Array], keep: np.ndarray) -> pd.Series:
             chunk = chunk.filter(pa.array(inside))
         out.append(chunk.cast(pa.large_string()))
         del chunk
+    give_back()
     return pa.chunked_array(out, pa.large_string()).to_pandas()
 
 
