@@ -127,6 +127,10 @@ def product(tmp_path_factory):
     try:
         wait_for(lambda: (get_json(url + "/healthz") or {}).get("workers", 0) >= 1,
                  "healthy /healthz with a worker", process, log)
+        # The supervisor prints its banner after its own health check, which may come a
+        # moment after ours.
+        wait_for(lambda: "ValueLens is running at" in log.read_text(), "the banner",
+                 process, log)
         yield Product(process, url, root / "data", log)
     finally:
         stop(process)
