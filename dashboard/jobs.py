@@ -149,7 +149,8 @@ def _step_to_dict(step: Job | None, name: str) -> dict:
     if step is None:
         return {"kind": name, "status": "queued", "progress": 0.0, "message": ""}
     return {"kind": step.kind, "status": step.status, "progress": round(step.progress or 0.0, 1),
-            "message": step.message, "error": step.error}
+            "message": step.message, "error": step.error, "started_at": iso(step.started_at),
+            "finished_at": iso(step.finished_at)}
 
 
 def job_to_dict(job: Job, steps: list[dict] | None = None) -> dict:

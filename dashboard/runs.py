@@ -47,8 +47,10 @@ def write_atomic(target: Path, write) -> None:
     os.replace(partial, target)
 
 
-def write_frame(store: TenantStore, run: Run, name: str, frame: pd.DataFrame) -> None:
-    write_atomic(run_file(store, run, name), lambda path: frame.to_parquet(path, index=False))
+def write_frame(store: TenantStore, run: Run, name: str, frame: pd.DataFrame,
+                **parquet_options) -> None:
+    write_atomic(run_file(store, run, name),
+                 lambda path: frame.to_parquet(path, index=False, **parquet_options))
 
 
 def write_json(store: TenantStore, run: Run, name: str, payload) -> None:
@@ -155,6 +157,9 @@ def live_run_data(store: TenantStore) -> RunData | None:
         data = RunData(store, run)
         if data.customers is None:
             return None
+        # A tenant's earlier run is never read again once a newer one is live.
+        for stale in [k for k in _CACHE if k[0] == store.tenant_id]:
+            del _CACHE[stale]
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = data

@@ -35,8 +35,9 @@ def at_risk(customers: pd.DataFrame, threshold: float, rows: int | None = AT_RIS
     """Customers at or above the threshold, most predicted value first."""
     columns = [c for c in GRID_COLUMNS if c in customers]
     flagged = customers.loc[customers["churn_probability"] >= threshold, columns]
-    flagged = flagged.sort_values("clv", ascending=False)
-    return flagged.head(rows) if rows else flagged
+    if rows:  # a partial selection, not a sort of every flagged customer
+        return flagged.nlargest(rows, "clv", keep="first")
+    return flagged.sort_values("clv", ascending=False, kind="stable")
 
 
 def _grid(frame: pd.DataFrame, currency: str) -> dag.AgGrid:

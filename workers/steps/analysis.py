@@ -55,6 +55,7 @@ from workers.steps.data import load_dataset
 FEATURES_SAMPLE_FILE = "features_sample.parquet"
 FEATURES_SAMPLE_ROWS = 20_000
 LOCK_POLL_SECONDS = 1.0
+EXPLAIN_ROW_GROUP = 16_384
 
 
 def _features_sample(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +247,9 @@ def _explain(step: StepContext, run: Run) -> dict:
     step.progress(80, "Writing the explanations")
     contributions = explained.contributions.copy()
     contributions.index.name = "customer_id"
-    write_frame(store, run, EXPLANATIONS_FILE, contributions.reset_index())
+    # Sorted by id in small row groups, so one customer's row is read from one group.
+    write_frame(store, run, EXPLANATIONS_FILE,
+                contributions.sort_index().reset_index(), row_group_size=EXPLAIN_ROW_GROUP)
     write_json(store, run, EXPLANATIONS_META_FILE, {"models": {
         name: {"base_value": float(base), "space": explained.spaces.get(name)}
         for name, base in explained.base_values.items()}})
