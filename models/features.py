@@ -151,8 +151,9 @@ def btyd_summary(transactions: pd.DataFrame, cutoff) -> pd.DataFrame:
     return _btyd_frame(window).loc[window.has_purchase, BTYD_COLUMNS]
 
 
-def customer_features(transactions: pd.DataFrame, cutoff, attributes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Behavioural features (see the module table) plus joined customer attributes."""
+def customer_features(transactions: pd.DataFrame, cutoff, attributes=None) -> pd.DataFrame:
+    """Behavioural features (see the module table) plus joined customer attributes
+    (a frame, or an :class:`AttributeTable` made once for many cut-offs)."""
     window = _Window(transactions, cutoff)
     frame = _btyd_frame(window)
     gross = window.spend(gross=True)
@@ -204,26 +205,53 @@ def _order_counts(window: _Window, orders: pd.Series) -> np.ndarray:
     return np.bincount(pairs // stride, minlength=window.n).astype(float)
 
 
-def _join_attributes(frame: pd.DataFrame, attributes: pd.DataFrame, cutoff: np.datetime64) -> pd.DataFrame:
-    if "customer_id" in attributes.columns:
-        attributes = attributes.set_index("customer_id")
-    attributes = attributes.set_axis(attributes.index.astype(str))
-    if not attributes.index.is_unique:
-        raise ValueError("attributes must have one row per customer_id")
-    joined = {}
-    for column in attributes.columns:
-        values = attributes[column]
-        name = f"attr_{column}" if column in frame.columns else str(column)
-        if values.dtype.kind in "biuf":
-            joined[name] = values.astype(float).reindex(frame.index)
-        elif values.dtype.kind == "M":
-            joined[name] = ((cutoff - values.to_numpy()) / _DAY).astype(float)
-            joined[name] = pd.Series(joined[name], index=attributes.index).reindex(frame.index)
-        else:
-            categories = pd.Index(values.dropna().astype(str).unique()).sort_values()
-            text = values.astype(str).where(values.notna()).reindex(frame.index)
-            joined[name] = pd.Categorical(text, categories=categories)
-    return frame.assign(**joined)
+class AttributeTable:
+    """Customer attributes converted once (string ids, float numbers, coded categories),
+    so joining them at several cut-offs only looks customers up; ``customer_features``
+    accepts one in place of the attribute frame."""
+
+    def __init__(self, attributes: pd.DataFrame):
+        if "customer_id" in attributes.columns:
+            attributes = attributes.set_index("customer_id")
+        self.index = attributes.index.astype(str)
+        if not self.index.is_unique:
+            raise ValueError("attributes must have one row per customer_id")
+        self.columns: dict[str, tuple[str, object]] = {}
+        for column in attributes.columns:
+            values = attributes[column]
+            if values.dtype.kind in "biuf":
+                self.columns[column] = ("number", values.to_numpy(dtype=float, na_value=np.nan))
+            elif values.dtype.kind == "M":
+                self.columns[column] = ("date", values.to_numpy())
+            else:
+                categories = pd.Index(values.dropna().astype(str).unique()).sort_values()
+                text = values.astype(str).where(values.notna())
+                self.columns[column] = ("category", pd.Categorical(text, categories=categories))
+
+    def join(self, frame: pd.DataFrame, cutoff: np.datetime64) -> pd.DataFrame:
+        rows = self.index.get_indexer(frame.index)
+        found = rows >= 0
+
+        def take(values: np.ndarray, missing) -> np.ndarray:
+            out = np.full(len(rows), missing, dtype=values.dtype)
+            out[found] = values[rows[found]]
+            return out
+
+        joined = {}
+        for column, (kind, values) in self.columns.items():
+            name = f"attr_{column}" if column in frame.columns else str(column)
+            if kind == "category":
+                joined[name] = pd.Categorical.from_codes(take(values.codes, -1), dtype=values.dtype)
+            elif kind == "date":
+                joined[name] = take(((cutoff - values) / _DAY).astype(float), np.nan)
+            else:
+                joined[name] = take(values, np.nan)
+        return frame.assign(**joined)
+
+
+def _join_attributes(frame: pd.DataFrame, attributes, cutoff: np.datetime64) -> pd.DataFrame:
+    table = attributes if isinstance(attributes, AttributeTable) else AttributeTable(attributes)
+    return table.join(frame, cutoff)
 
 
 def _window_amounts(transactions: pd.DataFrame, start, end):

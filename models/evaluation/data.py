@@ -12,7 +12,7 @@ import pandas as pd
 
 from models.estimators.clv import PAST_SPEND, BtydModel
 from models.evaluation.windows import plan_windows
-from models.features import MAX_CATEGORIES, customer_features, future_spend
+from models.features import MAX_CATEGORIES, AttributeTable, customer_features, future_spend
 
 _DUPLICATE_FEATURES = ("tenure",)
 
@@ -64,12 +64,15 @@ class BacktestData:
     def __init__(self, transactions: pd.DataFrame, horizon: int = 180, attributes=None):
         self.transactions = transactions
         self.attributes = attributes
+        # Converted once, joined at every cut-off.
+        self._attributes = None if attributes is None else AttributeTable(attributes)
         self.windows, self.notes = plan_windows(transactions, horizon)
         self.horizon = self.windows.horizon if self.windows else horizon
         self.end = data_end(transactions)
         self._frames: dict[pd.Timestamp, pd.DataFrame] = {}
         self._btyd: dict[pd.Timestamp, BtydModel | None] = {}
         self._codes = None
+        self._windows: dict[tuple, tuple] = {}
 
     def features(self, cutoff) -> pd.DataFrame:
         cutoff = pd.Timestamp(cutoff)
@@ -92,7 +95,7 @@ class BacktestData:
         ]
 
     def _build(self, cutoff: pd.Timestamp) -> pd.DataFrame:
-        frame = customer_features(self.transactions, cutoff, self.attributes)
+        frame = customer_features(self.transactions, cutoff, self._attributes)
         if frame.empty:
             raise ValueError(f"no customer has a purchase before {cutoff.date()}")
         customers, past, _ = self._window(cutoff - pd.Timedelta(days=self.horizon), cutoff)
@@ -108,22 +111,27 @@ class BacktestData:
     def _window(self, start, end) -> tuple[pd.Index, np.ndarray, np.ndarray]:
         """Net spend (clipped at 0) and whether anything was bought, per customer, in
         [start, end): ``features.future_spend`` and ``purchased_between`` on customer
-        codes factorised once, since each of those calls factorises millions of ids."""
+        codes factorised once and rows sorted by date once, so each window is one slice
+        (and each is computed once: CLV and churn ask for the same ones)."""
+        key = (pd.Timestamp(start), pd.Timestamp(end))
+        if key in self._windows:
+            return self._windows[key]
         if self._codes is None:
             tx = self.transactions
-            self._codes, self._customers = pd.factorize(tx["customer_id"], sort=True)
-            self._dates = tx["date"].to_numpy()
-            self._amount = np.nan_to_num(tx["amount"].to_numpy(dtype=float, na_value=np.nan))
-        inside = (
-            (self._dates >= np.datetime64(pd.Timestamp(start)))
-            & (self._dates < np.datetime64(pd.Timestamp(end)))
-            & (self._codes >= 0)
-        )
+            dates = tx["date"].to_numpy()
+            order = np.argsort(dates, kind="stable")  # NaT last, outside every window
+            codes, self._customers = pd.factorize(tx["customer_id"], sort=True)
+            amount = np.nan_to_num(tx["amount"].to_numpy(dtype=float, na_value=np.nan))
+            self._codes, self._dates, self._amount = codes[order], dates[order], amount[order]
+        lo, hi = np.searchsorted(self._dates, [np.datetime64(t) for t in key])
+        codes, amount = self._codes[lo:hi], self._amount[lo:hi]
+        known = codes >= 0
         n = len(self._customers)
-        spend = np.bincount(self._codes[inside], self._amount[inside], minlength=n)
-        bought = np.bincount(self._codes[inside & (self._amount > 0)], minlength=n) > 0
+        spend = np.bincount(codes[known], amount[known], minlength=n)
+        bought = np.bincount(codes[known & (amount > 0)], minlength=n) > 0
         customers = pd.Index(self._customers, name="customer_id")
-        return customers, np.clip(spend, 0.0, None), bought
+        self._windows[key] = customers, np.clip(spend, 0.0, None), bought
+        return self._windows[key]
 
     def spend_target(self, cutoff, index: pd.Index) -> np.ndarray:
         """Net spend in [cutoff, cutoff + H), clipped at 0, for the customers in ``index``."""
