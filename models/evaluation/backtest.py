@@ -6,7 +6,10 @@ origins in ``models.evaluation.windows``, feature tables in ``models.evaluation.
 1. at every rolling origin (newest first), the feature tables before the origin's train
    and test cut-offs and the task's target on both layouts (:class:`Layouts`);
 2. each candidate the task admits (at the newest origin) is fit on the train layout and
-   scored on the test layout with the task's metrics, at every origin;
+   scored on the test layout with the task's metrics, at every origin; trees at an older
+   origin train on at most :data:`OLDER_ORIGIN_TREE_ROWS` customers (they only score
+   their candidate there; the newest origin and the refit use every customer up to
+   ``max_train_rows``), which bounds the cost of the extra origins on large tenants;
 3. the task may ``settle`` choices made across origins (the CLV level of the trees);
 4. the task's champion rule picks one on the **mean** of each metric over the origins,
    and the champion is refit on the newest test layout (BTYD on the histories before
@@ -39,6 +42,7 @@ from models.evaluation.data import BacktestData
 from models.explain import Explanation
 
 MIN_TREE_ROWS = 200
+OLDER_ORIGIN_TREE_ROWS = 100_000
 CLV_OUTPUT, CHURN_OUTPUT = "clv", "churn_probability"
 
 
@@ -78,6 +82,16 @@ class Layouts:
     def complete(self) -> bool:
         """Whether both tables hold every learnable column (BTYD may fail early on)."""
         return all(set(self.columns) <= set(f.columns) for f in (self.train, self.test))
+
+
+def tree_options(boosting: dict, layouts: Layouts) -> dict:
+    """Tree hyper-parameters for a fit on ``layouts``: the task's, with the training rows
+    capped at :data:`OLDER_ORIGIN_TREE_ROWS` at an older origin."""
+    options = dict(boosting)
+    if layouts.data.windows and layouts.test_cutoff != layouts.data.windows.test_cutoff:
+        rows = options.get("max_train_rows", OLDER_ORIGIN_TREE_ROWS)
+        options["max_train_rows"] = min(rows, OLDER_ORIGIN_TREE_ROWS)
+    return options
 
 
 def _is_number(value) -> bool:

@@ -29,6 +29,7 @@ from models.evaluation.backtest import (
     champion_result,
     choose_champion,
     run_backtest,
+    tree_options,
 )
 from models.evaluation.data import BacktestData
 from models.evaluation.metrics import best_f1_threshold, classification_metrics
@@ -60,16 +61,18 @@ class ChurnBacktest:
     def target(data: BacktestData, cutoff, index):
         return data.churn_target(cutoff, index)
 
-    def _fit(self, name, frame, target, btyd, columns):
-        """Fit candidate ``name`` on one window: (model, threshold chosen on that window)."""
+    def _fit(self, name, frame, target, btyd, layouts):
+        """Fit candidate ``name`` on one window of ``layouts``: (model, threshold chosen on
+        that window)."""
         if name == "recency":
             model = RecencyModel().fit(frame, target)
             return model, best_f1_threshold(target, _churn_probability(model, frame))
         if name == "btyd":
             model = BtydChurnModel(horizon=btyd.horizon).fit(frame, btyd=btyd)
             return model, best_f1_threshold(target, _churn_probability(model, frame))
-        model = BoostedChurnModel(random_state=self.random_state, **self.boosting)
-        model.fit(frame[columns], target)
+        model = BoostedChurnModel(random_state=self.random_state,
+                                  **tree_options(self.boosting, layouts))
+        model.fit(frame[layouts.columns], target)
         return model, best_f1_threshold(model.holdout_target_, model.holdout_probability_)
 
     def candidates(self, layouts, notes: list[str]) -> list[str]:
@@ -91,7 +94,7 @@ class ChurnBacktest:
     def evaluate(self, name: str, layouts) -> dict:
         data = layouts.data
         model, threshold = self._fit(name, layouts.train, layouts.y_train,
-                                     data.btyd(layouts.train_cutoff), layouts.columns)
+                                     data.btyd(layouts.train_cutoff), layouts)
         if name == "btyd":
             model = BtydChurnModel(horizon=data.horizon).fit(
                 layouts.test, btyd=data.btyd(layouts.test_cutoff))
@@ -105,7 +108,7 @@ class ChurnBacktest:
     def refit(self, champion: str, layouts, notes: list[str]):
         data, windows = layouts.data, layouts.data.windows
         model, threshold = self._fit(champion, layouts.test, layouts.y_test,
-                                     data.btyd(layouts.test_cutoff), layouts.columns)
+                                     data.btyd(layouts.test_cutoff), layouts)
         if champion == "btyd":
             # Threshold from the test layout; the scores come from BTYD refit before L.
             model = BtydChurnModel(horizon=data.horizon).fit(

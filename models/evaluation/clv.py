@@ -47,6 +47,7 @@ from models.evaluation.backtest import (
     champion_result,
     choose_champion,
     run_backtest,
+    tree_options,
 )
 from models.evaluation.data import BacktestData
 from models.evaluation.metrics import regression_metrics
@@ -118,13 +119,13 @@ class ClvBacktest:
     def target(data: BacktestData, cutoff, index):
         return data.spend_target(cutoff, index)
 
-    def _fit_boosted(self, frame, target, columns):
-        options = {"keep_offset_level": False, **self.boosting}
+    def _fit_boosted(self, frame, target, layouts):
+        options = {"keep_offset_level": False, **tree_options(self.boosting, layouts)}
         if self.power_ is not None:
             # The variance power is tuned once, at the newest origin, and then kept.
             options["variance_powers"] = (self.power_,)
         model = BoostedSpendModel(random_state=self.random_state, **options)
-        model.fit(frame[columns], target)
+        model.fit(frame[layouts.columns], target)
         self.power_ = model.power_
         return model
 
@@ -147,7 +148,7 @@ class ClvBacktest:
         elif name == "btyd":
             predicted = layouts.data.btyd(layouts.test_cutoff).predict(test)
         else:
-            predicted = self._fit_boosted(train, layouts.y_train, layouts.columns).predict(
+            predicted = self._fit_boosted(train, layouts.y_train, layouts).predict(
                 test[layouts.columns])
             self.level_forecasts_.setdefault(name, {})[layouts.test_cutoff] = (
                 layouts.y_test, _at_levels(test, predicted))
@@ -198,7 +199,7 @@ class ClvBacktest:
         elif champion == "btyd":
             model = data.btyd(data.windows.end)
         else:
-            model = self._fit_boosted(layouts.test, layouts.y_test, layouts.columns)
+            model = self._fit_boosted(layouts.test, layouts.y_test, layouts)
             model.set_level(layouts.final[layouts.columns], self.levels_.get(champion, "trained"))
         return champion, model, None
 
