@@ -89,7 +89,8 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
         clv = run_backtest(ClvBacktest(random_state, boosting), data, report)
     with stages.stage("churn", "Backtesting and fitting churn models") as report:
         churn = run_backtest(ChurnBacktest(random_state, boosting), data, report)
-    _require_scores(transactions, features, data.horizon, clv, churn)
+    scores = {result.output: result.predict(features) for result in (clv, churn)}
+    _require_scores(transactions, features, data.horizon, scores, clv, churn)
     stages.progress(100, "Models trained")
     report = {
         "kind": "transactions",
@@ -104,17 +105,18 @@ def train_transactions(transactions: pd.DataFrame, horizon: int = 180,
         "rfm": {"segments": counts(segments)},
         "segmentation": segmentation_report(segmenter),
         "models": {"clv": clv.to_dict(), "churn": churn.to_dict()},
-        "forecast": tenant_forecast(clv, features),
+        "forecast": tenant_forecast(clv, features, scores[clv.output]),
     }
     return Trained(data.horizon, report, thresholds, segmenter, clv, churn, data.btyd(data.end))
 
 
 def _require_scores(transactions: pd.DataFrame, features: pd.DataFrame, horizon: int,
-                    *results) -> None:
+                    scores: dict, *results) -> None:
     """Refuse to hand on models that give no number for some customers: an unvalidated
-    BTYD fit on a few weeks of data can, and a blank CLV would look like a zero one."""
+    BTYD fit on a few weeks of data can, and a blank CLV would look like a zero one.
+    ``scores``: each result's predictions on ``features``, by output name."""
     for result in results:
-        missing = int((~np.isfinite(result.predict(features))).sum())
+        missing = int((~np.isfinite(scores[result.output])).sum())
         if not missing:
             continue
         dates = transactions["date"]
@@ -127,11 +129,13 @@ def _require_scores(transactions: pd.DataFrame, features: pd.DataFrame, horizon:
             f"{MIN_HISTORY_DAYS} days of transactions (more for a longer horizon).")
 
 
-def tenant_forecast(clv, features: pd.DataFrame) -> dict:
+def tenant_forecast(clv, features: pd.DataFrame, predicted: pd.Series | None = None) -> dict:
     """The champion's total for the next H days, its 80 % interval from the rolling
-    backtest, and how often such an interval covered the actual total there."""
+    backtest, and how often such an interval covered the actual total there
+    (``predicted``: the champion's forecasts on ``features`` when already made)."""
     rows = [row for row in clv.origins if row["candidate"] == clv.champion]
-    total = float(np.nansum(clv.predict(features).to_numpy()))
+    predicted = clv.predict(features) if predicted is None else predicted
+    total = float(np.nansum(predicted.to_numpy()))
     checks = interval_check(rows)
     return {**total_interval(total, forecast_spread(rows)), "horizon": int(clv.horizon),
             "checks": checks, "coverage": coverage(checks)}
