@@ -205,6 +205,18 @@ def _order_counts(window: _Window, orders: pd.Series) -> np.ndarray:
     return np.bincount(pairs // stride, minlength=window.n).astype(float)
 
 
+def coded_labels(transactions: pd.DataFrame) -> pd.DataFrame:
+    """``transactions`` with ``order_id``, ``category`` and ``channel`` as numeric codes
+    (NaN where missing). ``customer_features`` only compares those values, so its result
+    is the same; features at many cut-offs then hash the strings once, not each time."""
+    coded = {}
+    for column in ("order_id", "category", "channel"):
+        if column in transactions.columns:
+            codes = pd.factorize(transactions[column])[0].astype(float)
+            coded[column] = np.where(codes >= 0, codes, np.nan)
+    return transactions.assign(**coded)
+
+
 class AttributeTable:
     """Customer attributes converted once (string ids, float numbers, coded categories),
     so joining them at several cut-offs only looks customers up; ``customer_features``

@@ -12,7 +12,13 @@ import pandas as pd
 
 from models.estimators.clv import PAST_SPEND, BtydModel
 from models.evaluation.windows import plan_windows
-from models.features import MAX_CATEGORIES, AttributeTable, customer_features, future_spend
+from models.features import (
+    MAX_CATEGORIES,
+    AttributeTable,
+    coded_labels,
+    customer_features,
+    future_spend,
+)
 
 _DUPLICATE_FEATURES = ("tenure",)
 
@@ -66,6 +72,7 @@ class BacktestData:
         self.attributes = attributes
         # Converted once, joined at every cut-off.
         self._attributes = None if attributes is None else AttributeTable(attributes)
+        self._coded = None
         self.windows, self.notes = plan_windows(transactions, horizon)
         self.horizon = self.windows.horizon if self.windows else horizon
         self.end = data_end(transactions)
@@ -95,7 +102,9 @@ class BacktestData:
         ]
 
     def _build(self, cutoff: pd.Timestamp) -> pd.DataFrame:
-        frame = customer_features(self.transactions, cutoff, self._attributes)
+        if self._coded is None:
+            self._coded = coded_labels(self.transactions)
+        frame = customer_features(self._coded, cutoff, self._attributes)
         if frame.empty:
             raise ValueError(f"no customer has a purchase before {cutoff.date()}")
         customers, past, _ = self._window(cutoff - pd.Timedelta(days=self.horizon), cutoff)
