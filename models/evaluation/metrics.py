@@ -39,27 +39,37 @@ def _safe(value) -> float | None:
 
 def spearman(actual, predicted) -> float | None:
     y, p = _arrays(actual, predicted)
+    return _spearman_ranked(y, p, rankdata(y), rankdata(p))
+
+
+def _spearman_ranked(y, p, ranks_y, ranks_p) -> float | None:
+    # Spearman's rho is Pearson's correlation of the average ranks.
     if np.ptp(y) == 0 or np.ptp(p) == 0:
         return None
-    return _safe(spearmanr(y, p).statistic)
+    return _safe(spearmanr(ranks_y, ranks_p).statistic)
 
 
-def _gini(y: np.ndarray, score: np.ndarray) -> float:
+def _gini(y: np.ndarray, ranks: np.ndarray) -> float:
     # Area between the cumulative-share curve of y ordered by descending score and the
-    # diagonal, written with average ranks so tied scores count as randomly ordered.
+    # diagonal, written with the scores' average ranks so tied scores count as randomly
+    # ordered.
     n = len(y)
-    return float(np.dot(y, rankdata(score)) / (n * y.sum()) - (n + 1) / (2 * n))
+    return float(np.dot(y, ranks) / (n * y.sum()) - (n + 1) / (2 * n))
 
 
 def normalized_gini(actual, predicted) -> float | None:
     """Gini of the actual values ordered by prediction / Gini ordered by actual."""
     y, p = _arrays(actual, predicted)
+    return _normalized_gini_ranked(y, rankdata(y), rankdata(p))
+
+
+def _normalized_gini_ranked(y, ranks_y, ranks_p) -> float | None:
     if y.sum() <= 0:
         return None
-    best = _gini(y, y)
+    best = _gini(y, ranks_y)
     if best <= 0:
         return None
-    return _safe(_gini(y, p) / best)
+    return _safe(_gini(y, ranks_p) / best)
 
 
 def _top_share_weights(score: np.ndarray, share: float) -> np.ndarray:
@@ -120,9 +130,10 @@ def regression_metrics(actual, predicted) -> dict:
                 "deciles": [], "not_finite": missing}
     residual = p - y
     variance = np.sum((y - y.mean()) ** 2)
+    ranks_y, ranks_p = rankdata(y), rankdata(p)  # each ranked once for both metrics
     return {
-        "spearman": spearman(y, p),
-        "normalized_gini": normalized_gini(y, p),
+        "spearman": _spearman_ranked(y, p, ranks_y, ranks_p),
+        "normalized_gini": _normalized_gini_ranked(y, ranks_y, ranks_p),
         "top_decile_capture": top_decile_capture(y, p),
         "total_ratio": total_ratio(y, p),
         "rmse": _safe(np.sqrt(np.mean(residual**2))),
