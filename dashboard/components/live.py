@@ -4,6 +4,7 @@ through `current_store()`, never from a callback input."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_
@@ -49,6 +50,26 @@ def page_data() -> PageData | None:
         return None
     tenant = store.tenant
     return PageData(data=data, currency=tenant.currency or "USD", tenant_name=tenant.name)
+
+
+RUN_CACHE_SIZE = 32
+
+
+def run_cached(build):
+    """Cache what `build(page)` returns per tenant, run and currency: a page's figures are
+    built once per run in each web process, not on every visit (a new run is a new key)."""
+    cache: dict[tuple, object] = {}
+
+    @functools.wraps(build)
+    def cached(page: PageData):
+        key = (page.data.tenant_id, page.data.run_id, page.currency)
+        if key not in cache:
+            if len(cache) >= RUN_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = build(page)
+        return cache[key]
+
+    return cached
 
 
 def previous_kpis() -> dict | None:

@@ -12,7 +12,7 @@ from dashboard.components.cards import chart_card, empty_state, page_header, two
 from dashboard.components.charts import graph
 from dashboard.components.export import csv_download
 from dashboard.components.formatting import number, percent
-from dashboard.components.live import page_data
+from dashboard.components.live import page_data, run_cached
 from dashboard.figures import churn as figures
 
 dash.register_page(__name__, path="/churn", name="Churn risk", title="Churn risk · ValueLens",
@@ -66,13 +66,18 @@ def layout(**_query):
     model = page.data.report.get("models", {}).get("churn")
     if page.kind != "transactions" or not model:
         return html.Div([header, empty_state("No churn risk for this data", NO_HISTORY)])
+    return html.Div([header, _body(page)])
+
+
+@run_cached
+def _body(page):
+    model = page.data.report["models"]["churn"]
     threshold = churn_threshold(page.data.report)
     reliability = pd.DataFrame(model["backtest"].get(model.get("champion"), {}).get("reliability") or [])
     flagged = at_risk(page.data.customers, threshold)
     slider = dcc.Slider(id="churn-threshold", min=0, max=0.9, step=0.1, value=round(min(threshold, 0.9), 1),
                         marks={v / 10: f"{v * 10}%" for v in range(0, 10, 3)})
     return html.Div([
-        header,
         two_columns(
             chart_card("Risk distribution", graph(figures.risk_distribution(
                 pd.DataFrame(aggregate("churn_histogram", page.data)), threshold), "churn-distribution"),

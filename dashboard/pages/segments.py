@@ -10,7 +10,7 @@ from dashboard.aggregates import aggregate
 from dashboard.components.cards import chart_card, empty_state, page_header, text_table, two_columns
 from dashboard.components.charts import graph
 from dashboard.components.formatting import money, number, percent
-from dashboard.components.live import page_data
+from dashboard.components.live import page_data, run_cached
 from dashboard.figures import segments as figures
 
 dash.register_page(__name__, path="/segments", name="Segments", title="Segments · ValueLens",
@@ -84,10 +84,15 @@ def layout(**_query):
     header = page_header("Segments", "Who your customers are and what to do with each group")
     if page is None:
         return html.Div([header, empty_state()])
+    return html.Div([header, _sections(page)])
+
+
+@run_cached
+def _sections(page):
     cohorts = pd.DataFrame(aggregate("cohort_retention", page.data))
     sections = _rfm_section(page) + _persona_section(page)
     if not cohorts.empty:
         sections.append(chart_card("Retention by acquisition month", graph(
             figures.cohort_heatmap(cohorts), "segments-cohorts"),
             "Share of each month's new customers who bought again k months later"))
-    return html.Div([header, dbc.Container(sections, fluid=True, className="px-0")])
+    return dbc.Container(sections, fluid=True, className="px-0")
