@@ -8,7 +8,7 @@ from dash import html
 from dashboard.aggregates import aggregate
 from dashboard.components.cards import chart_card, empty_state, page_header, text_table, two_columns
 from dashboard.components.charts import graph
-from dashboard.components.live import page_data
+from dashboard.components.live import page_data, run_cached
 from dashboard.figures import overview, value
 from dashboard.labels import candidate_label
 
@@ -28,13 +28,18 @@ def layout(**_query):
     model = page.data.report.get("models", {}).get("clv")
     if page.kind != "transactions" or not model:
         return html.Div([header, empty_state("No value forecast for this data", NO_HISTORY)])
+    return html.Div([header, _body(page)])
+
+
+@run_cached
+def _body(page):
+    model = page.data.report["models"]["clv"]
     champion = model.get("champion")
     backtest = model.get("backtest") or {}
     deciles = pd.DataFrame((backtest.get(champion) or {}).get("deciles") or [])
     groups = pd.DataFrame(aggregate("segment_mix", page.data) or aggregate("persona_mix", page.data))
     table = value.comparison_table(backtest, champion, "clv", page.currency)
     return html.Div([
-        header,
         two_columns(
             chart_card(f"Predicted spend, next {page.horizon} days", graph(
                 overview.clv_distribution(pd.DataFrame(aggregate("clv_histogram", page.data)),
