@@ -6,7 +6,8 @@ another reads and validates both, builds features, RFM, segments, backtests and 
 CLV and churn, scores and explains every customer with its champion. The customer
 attributes make the tree model a real contender, so it is trained and backtested at
 full size; the champions are recorded with the timings. Prints wall time per stage and
-peak RSS, and writes bench/results.json.
+peak RSS, and writes bench/results.json with the machine's 1-minute load average before
+and after each run (the machine is shared: compare runs taken back to back).
 
     python bench/pipeline.py                 # both sizes
     python bench/pipeline.py --sizes 50000   # one size
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -84,12 +86,15 @@ def main() -> None:
         for size in args.sizes:
             csv = Path(scratch) / f"transactions-{size}.csv"
             _child("--seed", str(args.seed), "--generate", str(size), str(csv))
+            load_before = round(os.getloadavg()[0], 2)
             run = json.loads(_child("--measure", str(csv)).strip().splitlines()[-1])
+            run["load_average"] = [load_before, round(os.getloadavg()[0], 2)]
             run["targets"] = TARGETS.get(size, {})
             runs.append(run)
             stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in run["stages"].items())
             print(f"{run['customers']:>9,} customers {run['transactions']:>10,} transactions: "
-                  f"{run['total_s']:.1f}s total, peak RSS {run['peak_rss_mb']:.0f} MB ({stages})")
+                  f"{run['total_s']:.1f}s total, peak RSS {run['peak_rss_mb']:.0f} MB ({stages}), "
+                  f"load {run['load_average'][0]:.1f} -> {run['load_average'][1]:.1f}")
             csv.unlink()
             _attributes_path(csv).unlink()
     args.out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
