@@ -31,7 +31,9 @@ low     Lapsed high spenders  Lapsed occasional buyers   Lapsed low spenders
 
 Clusters sharing a name are told apart by value: "(higher value)" / "(lower value)" for
 two, "(value tier 1)", "(value tier 2)", ... for more. Without any of the recency,
-frequency or monetary columns the personas are "Segment 1", "Segment 2", ...
+frequency or monetary columns (a customer table) a persona is named after the two columns
+that set its centre furthest from the average customer ("High annual income, low age"),
+numbered when two clusters would share a name.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def persona_names(centers_scaled: np.ndarray, columns: list[str]) -> list[str]:
         "monetary": _first_present(_MONETARY, columns),
     }
     if all(position is None for position in positions.values()):
-        return [f"Segment {label + 1}" for label in range(len(centers_scaled))]
+        return _profile_names(centers_scaled, columns)
 
     def coordinate(center, key, sign=1.0):
         return 0.0 if positions[key] is None else sign * float(center[positions[key]])
@@ -157,6 +159,25 @@ def persona_names(centers_scaled: np.ndarray, columns: list[str]) -> list[str]:
             for tier, member in enumerate(members, start=1):
                 unique[member] = f"{name} (value tier {tier})"
     return unique
+
+
+def _profile_names(centers_scaled: np.ndarray, columns: list[str]) -> list[str]:
+    """Names from what sets each centre apart most: its two columns furthest from the
+    average customer ("High annual income, low age"), for tables without RFM columns."""
+    names = []
+    for center in centers_scaled:
+        order = np.argsort(-np.abs(center), kind="stable")[:2]
+        parts = [f"{'high' if center[i] > 0 else 'low'} {columns[i].replace('_', ' ')}"
+                 for i in order if abs(center[i]) >= 0.25]
+        name = ", ".join(parts) or "Average on every column"
+        names.append(name[0].upper() + name[1:])
+    shared = {name for name in names if names.count(name) > 1}
+    seen: dict[str, int] = {}
+    for label, name in enumerate(names):
+        if name in shared:
+            seen[name] = seen.get(name, 0) + 1
+            names[label] = f"{name} ({seen[name]})"
+    return names
 
 
 class CustomerSegmenter:

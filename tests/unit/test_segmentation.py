@@ -68,7 +68,13 @@ def test_duplicate_persona_names_are_told_apart_by_value():
     names = persona_names(centers, ["days_since_last", "n_orders", "total_spend"])
     assert names == ["High-value loyalists (lower value)", "High-value loyalists (higher value)",
                      "Lapsed low spenders"]
-    assert persona_names(centers, ["a", "b", "c"]) == ["Segment 1", "Segment 2", "Segment 3"]
+
+
+def test_a_customer_table_gets_names_from_what_sets_each_cluster_apart():
+    centers = np.array([[1.2, -0.6, 0.1], [-1.0, 0.1, 0.05], [0.1, 0.0, -0.1], [1.1, -0.7, 0.0]])
+    names = persona_names(centers, ["annual_income", "age", "loyalty_score"])
+    assert names == ["High annual income, low age (1)", "Low annual income",
+                     "Average on every column", "High annual income, low age (2)"]
 
 
 def test_predict_and_json_round_trip_assign_the_same_clusters():
