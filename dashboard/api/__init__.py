@@ -44,7 +44,7 @@ class ListArgs(NamedTuple):
     order_by: tuple
 
 
-def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+def int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -60,8 +60,8 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) 
 
 def list_args(sortable: dict, default_sort: str, tiebreak=None) -> ListArgs:
     """Parse `limit`, `offset` and `sort` against `sortable` (field name → column)."""
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int_arg("offset", 0, 0)
+    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = int_arg("offset", 0, 0)
     sort = request.args.get("sort") or default_sort
     field = sort.removeprefix("-")
     if field not in sortable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request, stream_with_context
 from werkzeug.exceptions import BadRequest
 
-from dashboard.api import answer_errors, bp
+from dashboard.api import DEFAULT_LIMIT, MAX_LIMIT, answer_errors, bp, int_arg
 from dashboard.customers import (
     BadQuery,
     customer_detail,
@@ -22,8 +22,6 @@ from dashboard.customers import (
 from dashboard.runs import live_run_data
 from dashboard.store import NotFound, current_store
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 1000
-
 
 def _number(name: str) -> float | None:
     raw = request.args.get(name)
@@ -33,20 +31,6 @@ def _number(name: str) -> float | None:
         return float(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a number") from None
-
-
-def _int(name: str, default: int, low: int, high: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
-    if value < low or (high is not None and value > high):
-        raise BadRequest(f"{name} must be from {low} to {high}" if high is not None
-                         else f"{name} must be {low} or more")
-    return value
 
 
 def _filters() -> dict:
@@ -67,8 +51,8 @@ def _live():
 def list_customers():
     data = _live()
     page, total = query_customers(data, **_filters(), sort=request.args.get("sort") or None,
-                                  limit=_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-                                  offset=_int("offset", 0, 0))
+                                  limit=int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+                                  offset=int_arg("offset", 0, 0))
     return jsonify({"customers": customers_to_records(page), "total": total,
                     "run_id": data.run_id})
 
