@@ -98,12 +98,15 @@ class _BaseFitter:
         coef = np.array([self.params_[name] for name in self._param_names])
         log_se = self._log_se
         # Delta method: se(theta) = theta * se(log theta); the interval is exact in log space.
+        # A parameter the data barely determine has an unbounded interval (inf), not an error.
+        with np.errstate(over="ignore"):
+            lower, upper = coef * np.exp(-1.96 * log_se), coef * np.exp(1.96 * log_se)
         return pd.DataFrame(
             {
                 "coef": coef,
                 "se(coef)": coef * log_se,
-                "lower 95% bound": coef * np.exp(-1.96 * log_se),
-                "upper 95% bound": coef * np.exp(1.96 * log_se),
+                "lower 95% bound": lower,
+                "upper 95% bound": upper,
             },
             index=pd.Index(self._param_names, name="param"),
         )

@@ -161,3 +161,14 @@ def test_gamma_gamma_rejects_non_positive_spend_of_repeat_customers():
         GammaGammaFitter().fit(frequency, spend)
     with pytest.raises(ValueError, match="at least 10"):
         GammaGammaFitter().fit([0, 0, 1], [0, 0, 5])
+
+
+def test_a_barely_determined_parameter_gets_an_unbounded_interval_not_an_error():
+    model = BetaGeoFitter()
+    model.params_ = {"r": 0.5, "alpha": 2.0, "a": 0.8, "b": 2.0}
+    model._log_se = np.array([0.1, 0.2, 400.0, 0.3])
+
+    summary = model._make_summary()
+
+    assert np.isinf(summary.loc["a", "upper 95% bound"])
+    assert np.isfinite(summary.loc["r", "upper 95% bound"])
