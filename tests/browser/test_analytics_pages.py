@@ -4,6 +4,7 @@ each page draws its charts without console errors, on a wide screen and on a pho
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -85,7 +86,9 @@ def test_trying_a_threshold_updates_precision_recall_and_the_count(browser, live
     handle = browser.find_element(By.CSS_SELECTOR, "#churn-threshold [role=slider]")
     handle.click()
     handle.send_keys(Keys.HOME)
-    wait.until(lambda b: b.find_element(By.ID, "churn-threshold-numbers").text != before)
+    # The callback replaces the numbers' element: read it afresh until the text changed.
+    WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.ID, "churn-threshold-numbers").text != before)
     assert "600 customers flagged today (100.0 %)" in browser.find_element(
         By.ID, "churn-threshold-numbers").text
 

@@ -18,9 +18,10 @@ def sign_in(browser, live_server, user):
     wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(user.email)
     browser.find_element(By.NAME, "password").send_keys(user.password)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    # Signed in once the form is gone: a page opened earlier would race the login and be
-    # sent back to it.
-    wait.until(lambda b: "/login" not in b.current_url)
+    # The login has answered once the form is gone (or says why not): a page opened
+    # earlier would race the login and be sent back to it.
+    wait.until(lambda b: "/login" not in b.current_url
+               or b.find_elements(By.CSS_SELECTOR, ".alert-danger"))
     return wait
 
 
