@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import html
+from flask_login import current_user
 
 from dashboard import admin_service
-from dashboard.components.tables import text_table
+from dashboard.components.tables import feedback, text_table
 from dashboard.schema import RETRAIN_SCHEDULES, ROLES
-from dashboard.store import current_store
+from dashboard.store import NotFound, current_store
 
 USER_ACTIONS = ([{"label": f"Make {role}", "value": f"role:{role}"} for role in ROLES]
                 + [{"label": "Deactivate", "value": "deactivate"},
@@ -82,3 +84,16 @@ def settings_form(tenant) -> dbc.Row:
         dbc.Col(dbc.Button("Save settings", id="settings-save", color="primary"), xs=12,
                 className="mt-2"),
     ], className="g-2")
+
+
+def revoke_with_feedback(token_id: str | None, *refresh):
+    """Revoke one of the tenant's tokens for the signed-in user and say how it went; on
+    success the callables in `refresh` rebuild the callback's other outputs."""
+    unchanged = (dash.no_update,) * len(refresh)
+    if not token_id:
+        return (feedback("Choose a token to revoke.", ok=False), *unchanged)
+    try:
+        token = admin_service.revoke_token(current_store(), current_user, token_id)
+    except NotFound:
+        return (feedback("That token was not found.", ok=False), *unchanged)
+    return (feedback(f"Token {token.name} was revoked."), *(build() for build in refresh))

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from dashboard import admin_service
 from dashboard.accounts import AccountError
+from dashboard.components.admin_forms import revoke_with_feedback
 from dashboard.components.tables import feedback, text_table
-from dashboard.store import NotFound, current_store
+from dashboard.store import current_store
 
 dash.register_page(__name__, path="/account", name="Account", title="Account · ValueLens")
 
@@ -73,10 +74,4 @@ def create_token(_clicks, name):
           Input("token-revoke", "n_clicks"), State("token-revoke-choice", "value"),
           prevent_initial_call=True)
 def revoke_token(_clicks, token_id):
-    if not token_id:
-        return feedback("Choose a token to revoke.", ok=False), dash.no_update, dash.no_update
-    try:
-        token = admin_service.revoke_token(current_store(), current_user, token_id)
-    except NotFound:
-        return feedback("That token was not found.", ok=False), dash.no_update, dash.no_update
-    return feedback(f"Token {token.name} was revoked."), own_tokens(), token_options()
+    return revoke_with_feedback(token_id, own_tokens, token_options)

@@ -100,15 +100,9 @@ def change_user(_clicks, user_id, action):
           prevent_initial_call=True)
 def revoke_any_token(_clicks, token_id):
     refuse_unless("admin")
-    from dashboard.components.admin_forms import all_tokens
+    from dashboard.components.admin_forms import all_tokens, revoke_with_feedback
 
-    if not token_id:
-        return feedback("Choose a token.", ok=False), dash.no_update, dash.no_update
-    try:
-        token = admin_service.revoke_token(current_store(), current_user, token_id)
-    except NotFound:
-        return feedback("That token was not found.", ok=False), dash.no_update, dash.no_update
-    return feedback(f"Token {token.name} was revoked."), all_tokens(), audit_table()
+    return revoke_with_feedback(token_id, all_tokens, audit_table)
 
 
 @callback(Output("settings-feedback", "children"),
