@@ -79,7 +79,8 @@ def _bool(value: str | None, default: bool) -> bool:
     raise ConfigError(f"expected a boolean (true/false), got {value!r}")
 
 
-def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
+def _int(name: str, value: str | None, default: int, minimum: int = 0,
+         maximum: int | None = None) -> int:
     if value is None or value == "":
         return default
     try:
@@ -88,7 +89,12 @@ def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
         raise ConfigError(f"{name} must be an integer, got {value!r}") from None
     if parsed < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {parsed}")
+    if maximum is not None and parsed > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {parsed}")
     return parsed
+
+
+DEFAULT_WORKER_NICE = 10
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -109,6 +115,9 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", env.get("WEB_CONCURRENCY"), 2, 1),
         "WEB_THREADS": _int("WEB_THREADS", env.get("WEB_THREADS"), 4, 1),
         "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", env.get("WORKER_CONCURRENCY"), 2, 1),
+        # Task processes yield the CPU to web requests: training may take every core for a
+        # minute, and a page should not wait behind it.
+        "WORKER_NICE": _int("WORKER_NICE", env.get("WORKER_NICE"), DEFAULT_WORKER_NICE, 0, 19),
         # Only `valuelens run` reads it, when it creates the demo tenant on first start.
         "DEMO_PASSWORD": env.get("VALUELENS_DEMO_PASSWORD", ""),
         "PROXY_HOPS": _int("PROXY_HOPS", env.get("PROXY_HOPS"), 0, 0),

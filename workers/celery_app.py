@@ -10,6 +10,8 @@ and sets the beat schedule; the worker entry point (`workers.entry`) calls it.
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 
 from billiard.exceptions import TimeLimitExceeded
 from celery import Celery, Task
@@ -69,3 +71,24 @@ def _fresh_connections_in_child(**_kwargs) -> None:
     # between processes corrupts both, so the child opens its own.
     if db.engine is not None:
         db.engine.dispose(close=False)
+
+
+@worker_process_init.connect
+def _lower_cpu_priority(**_kwargs) -> None:
+    # Training can keep every core busy for a minute; at a lower priority the web
+    # processes on the same host still answer pages at once. Work only slows when the
+    # web is busy too.
+    flask_app = getattr(celery, "flask_app", None)
+    wanted = flask_app.config.get("WORKER_NICE", 0) if flask_app is not None else 0
+    raise_cpu_niceness(wanted)
+
+
+def raise_cpu_niceness(wanted: int) -> int:
+    """Raise this process's niceness to `wanted` (never lower it); return the value now."""
+    current = os.nice(0)
+    if wanted > current:
+        try:
+            current = os.nice(wanted - current)
+        except OSError as exc:
+            logging.getLogger(__name__).warning("could not lower the task priority: %s", exc)
+    return current

@@ -283,12 +283,17 @@ def test_web_becomes_gunicorn_and_serves_healthz(server_env, tmp_path):
 
 def test_worker_becomes_a_celery_worker_that_answers_pings(server_env, private_queue, tmp_path):
     log = tmp_path / "worker.log"
-    process = start(["worker"], {**server_env, "WORKER_CONCURRENCY": "1"}, log)
+    process = start(["worker"], {**server_env, "WORKER_CONCURRENCY": "1", "WORKER_NICE": "7"},
+                    log)
     probe = Celery("probe", broker=private_queue)
     try:
         wait_for(lambda: probe.control.ping(timeout=1.0), "worker answering a ping", process, log)
         command = psutil.Process(process.pid).cmdline()
         assert "celery" in command and "worker" in command
+        # The task process runs at the configured lower priority; the parent that only
+        # receives messages keeps its own.
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert children and {child.nice() for child in children} == {7}
     finally:
         probe.close()
         code, alive = stop(process)

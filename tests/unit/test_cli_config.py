@@ -40,6 +40,17 @@ def test_pool_sizes_must_be_positive_integers(name):
         load_config({name: "0"})
 
 
+def test_task_processes_run_at_a_lower_priority_unless_told_otherwise():
+    assert load_config({})["WORKER_NICE"] == 10
+    assert load_config({"WORKER_NICE": "0"})["WORKER_NICE"] == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "20", "low"])
+def test_worker_niceness_outside_what_the_kernel_takes_is_refused(value):
+    with pytest.raises(ConfigError, match="WORKER_NICE"):
+        load_config({"WORKER_NICE": value})
+
+
 def test_local_secret_key_is_created_private_and_kept(tmp_path):
     key = local_secret_key(tmp_path)
     path = tmp_path / "secret_key"
