@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -143,6 +144,11 @@ class RunData:
 
 _CACHE: dict[tuple[str, str], RunData] = {}
 _CACHE_SIZE = 8
+# One lock per (tenant, run) being loaded: the requests that arrive together after a run
+# goes live wait for one read of its files instead of each reading them (four threads
+# reading 500,000 customers at once took four times the CPU, while pages queued).
+_LOADING: dict[tuple[str, str], threading.Lock] = {}
+_LOADING_GUARD = threading.Lock()
 
 
 def live_run_data(store: TenantStore) -> RunData | None:
@@ -153,14 +159,28 @@ def live_run_data(store: TenantStore) -> RunData | None:
         return None
     key = (store.tenant_id, run.id)
     data = _CACHE.get(key)
-    if data is None:
-        data = RunData(store, run)
-        if data.customers is None:
-            return None
+    if data is not None:
+        return data
+    with _LOADING_GUARD:
+        loading = _LOADING.setdefault(key, threading.Lock())
+    with loading:
+        data = _CACHE.get(key)
+        if data is None:
+            data = _load(store, run, key)
+    with _LOADING_GUARD:
+        _LOADING.pop(key, None)
+    return data
+
+
+def _load(store: TenantStore, run: Run, key: tuple[str, str]) -> RunData | None:
+    data = RunData(store, run)
+    if data.customers is None:
+        return None
+    with _LOADING_GUARD:
         # A tenant's earlier run is never read again once a newer one is live.
         for stale in [k for k in _CACHE if k[0] == store.tenant_id]:
             del _CACHE[stale]
         if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
+            del _CACHE[next(iter(_CACHE))]
         _CACHE[key] = data
     return data
