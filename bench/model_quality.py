@@ -2,9 +2,10 @@
 
 For the CDNOW sample and for generated data with a trend and with a step change, prints
 per origin every CLV candidate's normalised Gini, top-decile capture and total predicted
-/ actual, the churn candidates' ROC AUC, Brier and largest decile reliability gap, the
-champions, the means over the origins, and the 80 % interval of the tenant total with
-its leave-one-origin-out coverage. Writes bench/quality_results.json.
+/ actual, the churn candidates' ROC AUC, Brier and decile reliability gaps before and
+after calibration (the largest over the deciles judged where the sample allows, and
+over all deciles), the champions, the means over the origins, and the 80 % interval of
+the tenant total with its leave-one-origin-out coverage. Writes bench/quality_results.json.
 
     python bench/model_quality.py
 """
@@ -50,7 +51,7 @@ def evaluate(transactions, attributes) -> dict:
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "clv": {key: clv.to_dict()[key] for key in ("champion", "origins", "summary", "details")},
-        "churn": {key: churn.to_dict()[key] for key in ("champion", "origins", "summary")},
+        "churn": {key: churn.to_dict()[key] for key in ("champion", "origins", "summary", "details")},
         "interval": {"checks": checks, "coverage": coverage(checks)},
     }
 
@@ -71,10 +72,17 @@ def show(name: str, result: dict) -> None:
         gini, ratio = metrics["normalized_gini"], metrics["total_ratio"]
         print(f"mean        {candidate:<10} {_fmt(gini['mean'])}          "
               f"{_fmt(ratio['mean'])} ± {_fmt(ratio['std'])}")
-    print("cutoff      candidate   auc    brier  max decile gap")
+    print("churn: raw -> calibrated; judged gap = largest decile gap where the decile's "
+          "standard error <= 0.025 (judged deciles)")
+    print("cutoff      candidate   auc    brier          judged gap         all deciles    "
+          "calibration")
     for row in churn["origins"]:
         print(f"{row['cutoff']}  {row['candidate']:<10} {_fmt(row['roc_auc'])}  "
-              f"{_fmt(row['brier'])}  {_fmt(row['max_decile_gap'])}")
+              f"{_fmt(row['raw_brier'])}->{_fmt(row['brier'])}  "
+              f"{_fmt(row['raw_max_judged_gap'])}->{_fmt(row['max_judged_gap'])} "
+              f"({row['judged_deciles']:>2})  "
+              f"{_fmt(row['raw_max_decile_gap'])}->{_fmt(row['max_decile_gap'])}  "
+              f"{row['calibration']}")
     print("cutoff      forecast   80 % interval          actual     covered")
     for check in result["interval"]["checks"]:
         print(f"{check['cutoff']}  {check['total']:>9,.0f}  [{_fmt(check['low'], 0):>9}, "

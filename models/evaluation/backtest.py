@@ -22,8 +22,9 @@ the dashboard reads), every origin's metrics as ``origins`` (rows ``cutoff``,
 A task (``models.evaluation.clv.ClvBacktest``, ``models.evaluation.churn.ChurnBacktest``)
 supplies only its own part: ``label``, ``output`` (the score's name), ``target``,
 ``candidates``, ``evaluate``, ``choose``, ``refit`` and ``unvalidated`` (the result
-without a backtest, for histories too short for one); optionally ``settle`` and
-``details`` (extra JSON for the report).
+without a backtest, for histories too short for one); optionally ``settle``,
+``details`` (extra JSON for the report) and ``calibration`` (the churn probability map
+of the refit champion, JSON numbers applied by :meth:`BacktestResult.predict`).
 
 Scoring and explaining are separate calls on the result (:meth:`BacktestResult.predict`,
 :meth:`BacktestResult.explain`), so a pipeline can fit, persist, score and explain in
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models.estimators.calibration import ProbabilityMap
 from models.evaluation.data import BacktestData
 from models.explain import Explanation
 
@@ -99,10 +101,11 @@ def _is_number(value) -> bool:
 
 
 def origin_rows(per_origin: dict) -> list[dict]:
-    """The per-origin table: one row per (cut-off, candidate) with its scalar metrics."""
+    """The per-origin table: one row per (cut-off, candidate) with its scalar metrics
+    (numbers, and labels such as how the churn probabilities were calibrated there)."""
     return [
         {"cutoff": cutoff.date().isoformat(), "candidate": name,
-         **{k: v for k, v in metrics.items() if _is_number(v) or v is None}}
+         **{k: v for k, v in metrics.items() if isinstance(v, int | float | str) or v is None}}
         for cutoff, candidates in per_origin.items() for name, metrics in candidates.items()
     ]
 
@@ -138,7 +141,8 @@ class BacktestResult:
 
     ``output`` names the score: ``clv`` (expected spend in the next ``horizon`` days) or
     ``churn_probability`` (P(no purchase in the next ``horizon`` days)); ``threshold``
-    is the churn decision threshold (None for CLV).
+    is the churn decision threshold (None for CLV), on the calibrated probabilities when
+    ``calibration`` holds a map (``models.estimators.calibration.ProbabilityMap.to_dict``).
     """
 
     horizon: int
@@ -154,19 +158,30 @@ class BacktestResult:
     origins: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    calibration: dict | None = None
+
+    def _map(self) -> ProbabilityMap | None:
+        return None if not self.calibration else ProbabilityMap.from_dict(self.calibration)
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
-        """The champion's score for every row of a feature table (index customer_id)."""
+        """The champion's score for every row of a feature table (index customer_id);
+        churn probabilities go through the calibration map when there is one."""
         inputs = features[self.feature_names]
         if self.output == CHURN_OUTPUT:
             values = self.model.predict_proba(inputs)[:, 1]
+            mapping = self._map()
+            if mapping is not None:
+                values = mapping.apply(values)
         else:
             values = self.model.predict(inputs)
         return pd.Series(np.asarray(values, dtype=float), index=features.index, name=self.output)
 
     def explain(self, features: pd.DataFrame) -> Explanation:
-        """The champion's additive explanation of every row (see ``models.explain``)."""
-        return self.model.explain(features[self.feature_names])
+        """The champion's additive explanation of every row (see ``models.explain``),
+        carried through the calibration map when there is one."""
+        explanation = self.model.explain(features[self.feature_names])
+        mapping = self._map()
+        return explanation if mapping is None else mapping.explain(explanation)
 
     def to_dict(self) -> dict:
         """The JSON-safe part of the result (no per-customer values)."""
@@ -184,13 +199,15 @@ class BacktestResult:
         }
         if self.threshold is not None:
             payload["threshold"] = self.threshold
+        if self.calibration is not None:
+            payload["calibration"] = self.calibration
         return payload
 
 
 def champion_result(data: BacktestData, output: str, backtest: dict, champion: str, rule: str,
                     notes: list[str], model, threshold: float | None = None,
-                    per_origin: dict | None = None, details: dict | None = None
-                    ) -> BacktestResult:
+                    per_origin: dict | None = None, details: dict | None = None,
+                    calibration: dict | None = None) -> BacktestResult:
     per_origin = per_origin or {}
     return BacktestResult(
         horizon=data.horizon,
@@ -199,7 +216,7 @@ def champion_result(data: BacktestData, output: str, backtest: dict, champion: s
         feature_names=list(model.feature_names_), output=output,
         threshold=None if threshold is None else float(threshold),
         origins=origin_rows(per_origin), summary=summarise(per_origin),
-        details=dict(details or {}),
+        details=dict(details or {}), calibration=calibration,
     )
 
 
@@ -243,8 +260,9 @@ def run_backtest(task, data: BacktestData, progress=None) -> BacktestResult:
     champion, model, threshold = task.refit(champion, latest, notes)
     report(100, f"{task.label}: champion {champion} ready")
     details = task.details() if hasattr(task, "details") else {}
+    calibration = task.calibration() if hasattr(task, "calibration") else None
     return champion_result(data, task.output, per_origin[latest.test_cutoff], champion,
-                           task.rule, notes, model, threshold, per_origin, details)
+                           task.rule, notes, model, threshold, per_origin, details, calibration)
 
 
 def choose_champion(

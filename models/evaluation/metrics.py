@@ -20,6 +20,15 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 
 DECILES = 10
 RELIABILITY_BINS = 10
+# Reliability "where the sample allows": a decile of the predicted probability is held to
+# +/- RELIABILITY_TOLERANCE only when it has at least MIN_JUDGED_DECILE customers and the
+# standard error of its observed rate, were the probabilities right (sqrt(sum p(1 - p)) / n),
+# is at most MAX_JUDGED_SE, i.e. the tolerance is at least two standard errors. A smaller
+# or noisier decile is reported, not judged: its observed rate could miss a correct
+# probability by more than the tolerance by chance alone.
+RELIABILITY_TOLERANCE = 0.05
+MIN_JUDGED_DECILE = 100
+MAX_JUDGED_SE = 0.025
 
 
 def _arrays(actual, predicted) -> tuple[np.ndarray, np.ndarray]:
@@ -193,12 +202,44 @@ def reliability_table(actual, probability, bins: int = RELIABILITY_BINS) -> list
 def decile_reliability_gap(actual, probability) -> float | None:
     """The largest |mean predicted − observed rate| over deciles of the probability
     (equal-count groups, so every group has enough customers to judge calibration)."""
+    return judged_reliability(actual, probability)["max_decile_gap"]
+
+
+def decile_reliability(actual, probability) -> list[dict]:
+    """Per decile of the probability (equal-count groups, 1 = lowest): mean predicted,
+    observed rate, count, the standard error of the observed rate were the probabilities
+    right, and whether the decile is judged (see :data:`MAX_JUDGED_SE`)."""
     y, p = _labels(actual, probability)
     if len(y) < DECILES:
-        return None
+        return []
     order = np.argsort(p, kind="stable")
-    return _safe(max(abs(p[idx].mean() - y[idx].mean())
-                     for idx in np.array_split(order, DECILES)))
+    rows = []
+    for decile, idx in enumerate(np.array_split(order, DECILES), start=1):
+        q = p[idx]
+        se = float(np.sqrt(np.sum(q * (1 - q))) / len(idx))
+        rows.append({
+            "decile": decile, "mean_predicted": _safe(q.mean()),
+            "observed_rate": _safe(y[idx].mean()), "count": int(len(idx)),
+            "standard_error": _safe(se),
+            "judged": bool(len(idx) >= MIN_JUDGED_DECILE and se <= MAX_JUDGED_SE),
+        })
+    return rows
+
+
+def judged_reliability(actual, probability) -> dict:
+    """The largest decile gap, and over the judged deciles only: how many, their largest
+    gap and whether it is within the tolerance (1.0 / 0.0, None when no decile is judged;
+    a number so that its mean over origins is the share of origins within tolerance)."""
+    rows = decile_reliability(actual, probability)
+    gaps = [abs(r["mean_predicted"] - r["observed_rate"]) for r in rows]
+    judged = [g for g, r in zip(gaps, rows, strict=True) if r["judged"]]
+    worst = max(judged) if judged else None
+    return {
+        "max_decile_gap": _safe(max(gaps)) if gaps else None,
+        "judged_deciles": len(judged),
+        "max_judged_gap": None if worst is None else _safe(worst),
+        "within_tolerance": None if worst is None else float(worst <= RELIABILITY_TOLERANCE),
+    }
 
 
 def precision_recall_f1(actual, probability, threshold: float) -> dict:
@@ -249,6 +290,6 @@ def classification_metrics(actual, probability, threshold: float) -> dict:
         "lift_at_10": lift_at(y, p, 0.1),
         "positive_rate": _safe(y.mean()),
         "count": int(len(y)),
-        "max_decile_gap": decile_reliability_gap(y, p),
+        **judged_reliability(y, p),
         "reliability": reliability_table(y, p),
     }

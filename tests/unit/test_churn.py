@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.estimators.calibration import ProbabilityMap, level_rate
 from models.estimators.churn import RecencyModel, fit_logistic
 from models.evaluation.churn import CANDIDATES, run_churn
 from models.evaluation.data import BacktestData
@@ -24,7 +25,9 @@ def synthetic():
 
 def test_every_candidate_is_backtested_with_every_metric(synthetic):
     _, _, data, result = synthetic
-    expected = set(classification_metrics([0, 1, 1], [0.2, 0.6, 0.9], 0.5))
+    expected = set(classification_metrics([0, 1, 1], [0.2, 0.6, 0.9], 0.5)) | {
+        "calibration", "raw_brier", "raw_max_decile_gap", "raw_max_judged_gap",
+        "raw_within_tolerance"}
     assert set(result.backtest) == set(CANDIDATES)
     for metrics in result.backtest.values():
         assert set(metrics) == expected
@@ -48,13 +51,20 @@ def test_labels_cover_customers_active_before_the_cut_off(synthetic):
     assert result.backtest["recency"]["positive_rate"] == pytest.approx(labels.mean())
 
 
-def test_thresholds_come_from_the_training_window(synthetic):
+def test_thresholds_and_calibration_come_from_the_training_window(synthetic):
     _, _, data, result = synthetic
     train = data.features(data.windows.train_cutoff)
+    test = data.features(data.windows.test_cutoff)
     y_train = data.churn_target(data.windows.train_cutoff, train.index)
     baseline = RecencyModel().fit(train, y_train)
-    expected = best_f1_threshold(y_train, baseline.predict_proba(train)[:, 1])
+    seen = baseline.predict_proba(train)[:, 1]
+    choice = result.details["calibration"]["recency"]
+    mapping = ProbabilityMap.fit(seen, y_train, choice["method"])
+    raw = baseline.predict_proba(test)[:, 1]
+    mapping = mapping.with_level(raw, level_rate(choice["level"], raw, test), choice["level"])
+    expected = mapping.apply([best_f1_threshold(y_train, seen)])[0]
     assert result.backtest["recency"]["threshold"] == pytest.approx(expected)
+    assert result.backtest["recency"]["calibration"].startswith(choice["method"])
 
 
 def test_final_scores_are_probabilities_explained_in_log_odds(synthetic):

@@ -226,6 +226,7 @@ def test_trained_pipeline_saved_and_loaded_scores_and_explains_like_analyze(cdno
     train_transactions(transactions, horizon=180).save(tmp_path / "trained")
     assert not list((tmp_path / "trained").rglob("*.pkl"))
     trained = load_trained(tmp_path / "trained")
+    assert trained.churn.calibration is not None  # the map is stored and applied below
     scored = score_transactions(trained, transactions)
     explanations = explain_transactions(trained, transactions)
     joined = scored.join(explanations.contributions, on="customer_id")
