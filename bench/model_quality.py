@@ -5,7 +5,10 @@ per origin every CLV candidate's normalised Gini, top-decile capture and total p
 / actual, the churn candidates' ROC AUC, Brier and decile reliability gaps before and
 after calibration (the largest over the deciles judged where the sample allows, and
 over all deciles), the champions, the means over the origins, and the 80 % interval of
-the tenant total with its leave-one-origin-out coverage. Writes bench/quality_results.json.
+the tenant total with its leave-one-origin-out coverage. The CLV tree variants that are
+not product candidates (monotone constraints on recency and frequency, the hurdle model)
+are backtested on the same feature tables and reported beside the product's trees
+(``clv_variants``). Writes bench/quality_results.json.
 
     python bench/model_quality.py
 """
@@ -39,7 +42,7 @@ def data_sets() -> dict:
 def evaluate(transactions, attributes) -> dict:
     from models.evaluation.backtest import run_backtest
     from models.evaluation.churn import ChurnBacktest
-    from models.evaluation.clv import ClvBacktest
+    from models.evaluation.clv import VARIANTS, ClvBacktest
     from models.evaluation.data import BacktestData
     from models.evaluation.forecast import coverage, interval_check
 
@@ -47,10 +50,15 @@ def evaluate(transactions, attributes) -> dict:
     data = BacktestData(transactions, HORIZON, attributes)
     clv = run_backtest(ClvBacktest(), data)
     churn = run_backtest(ChurnBacktest(), data)
+    seconds = round(time.perf_counter() - started, 1)
+    # The tree variants, on the same feature tables, beside the product's candidates.
+    variants = run_backtest(ClvBacktest(variants=VARIANTS), data)
     checks = interval_check([r for r in clv.origins if r["candidate"] == clv.champion])
     return {
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": seconds,
         "clv": {key: clv.to_dict()[key] for key in ("champion", "origins", "summary", "details")},
+        "clv_variants": {key: variants.to_dict()[key]
+                         for key in ("champion", "origins", "summary", "details")},
         "churn": {key: churn.to_dict()[key] for key in ("champion", "origins", "summary", "details")},
         "interval": {"checks": checks, "coverage": coverage(checks)},
     }
@@ -72,6 +80,19 @@ def show(name: str, result: dict) -> None:
         gini, ratio = metrics["normalized_gini"], metrics["total_ratio"]
         print(f"mean        {candidate:<10} {_fmt(gini['mean'])}          "
               f"{_fmt(ratio['mean'])} ± {_fmt(ratio['std'])}")
+    variants = result["clv_variants"]
+    print(f"CLV variants (with them as candidates the rule would pick {variants['champion']}):")
+    print("cutoff      candidate         gini   top10%  total ratio")
+    for row in variants["origins"]:
+        if row["candidate"] in ("xgboost", "xgboost_monotone", "hurdle"):
+            print(f"{row['cutoff']}  {row['candidate']:<17} {_fmt(row['normalized_gini'])}  "
+                  f"{_fmt(row['top_decile_capture'])}  {_fmt(row['total_ratio'])}")
+    for candidate in ("xgboost", "xgboost_monotone", "hurdle"):
+        metrics = variants["summary"].get(candidate)
+        if metrics:
+            print(f"mean        {candidate:<17} {_fmt(metrics['normalized_gini']['mean'])}  "
+                  f"{_fmt(metrics['top_decile_capture']['mean'])}  "
+                  f"{_fmt(metrics['total_ratio']['mean'])}")
     print("churn: raw -> calibrated; judged gap = largest decile gap where the decile's "
           "standard error <= 0.025 (judged deciles)")
     print("cutoff      candidate   auc    brier          judged gap         all deciles    "

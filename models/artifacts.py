@@ -34,6 +34,7 @@ from models.estimators.boosting import BoostedModel
 from models.estimators.churn import BoostedChurnModel, BtydChurnModel, RecencyModel
 from models.estimators.clv import BtydModel, PastSpendModel
 from models.estimators.clv_boosting import BoostedSpendModel
+from models.estimators.clv_hurdle import HurdleSpendModel
 from models.estimators.table import TableRegressor
 
 FORMAT_VERSION = 1
@@ -44,6 +45,7 @@ KINDS = {
         PastSpendModel,
         BtydModel,
         BoostedSpendModel,
+        HurdleSpendModel,
         RecencyModel,
         BtydChurnModel,
         BoostedChurnModel,

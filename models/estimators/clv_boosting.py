@@ -17,6 +17,18 @@ from models.explain import Explanation
 # "recent" — the spend of the last H days (``spend_last_horizon``) repeated;
 # "btyd_recent" — the geometric mean of the two, when neither alone is trusted.
 LEVELS = ("trained", "btyd", "recent", "btyd_recent")
+# Monotone constraints a CLV practitioner would impose: more repeat purchases never lower
+# the forecast, more days since the last purchase never raise it.
+RECENCY_FREQUENCY = {"frequency": 1, "days_since_last": -1}
+
+
+def monotone_constraints(feature_names: list[str], monotone: dict) -> dict:
+    """XGBoost's ``monotone_constraints`` for the features in ``monotone`` ({name: ±1});
+    nothing when none of them is a feature."""
+    signs = [int(monotone.get(name, 0)) for name in feature_names]
+    if not any(signs):
+        return {}
+    return {"monotone_constraints": "(" + ",".join(map(str, signs)) + ")"}
 
 
 def level_total(X: pd.DataFrame, level: str, trained_total: float) -> float | None:
@@ -33,7 +45,25 @@ def level_total(X: pd.DataFrame, level: str, trained_total: float) -> float | No
     return total if total is None or total > 0 else None
 
 
-class BoostedSpendModel(BoostedModel):
+class Levelled:
+    """``set_level`` for spend models that keep a log-level shift (``level_shift_``,
+    added to their log forecast) and the name of their level (``level_``)."""
+
+    def set_level(self, X: pd.DataFrame, level: str):
+        """Shift the log-level so the forecast total on ``X`` is ``level``'s total
+        (:data:`LEVELS`); ``X`` is the population the model is about to score."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
+        total = float(self.predict(X).sum())
+        wanted = level_total(X, level, total)
+        if wanted is None or total <= 0:
+            raise ValueError(f"the {level!r} level is not available for this table")
+        self.level_shift_ += float(np.log(wanted) - np.log(total))
+        self.level_ = level
+        return self
+
+
+class BoostedSpendModel(Levelled, BoostedModel):
     """XGBoost with a Tweedie loss: suited to spend that is often 0 and heavy-tailed.
 
     With ``offset`` (default ``btyd_value``) the trees boost from the log of that
@@ -67,6 +97,7 @@ class BoostedSpendModel(BoostedModel):
         tuning_rows: int = 20_000,
         offset: str | None = "btyd_value",
         keep_offset_level: bool = True,
+        monotone: dict | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -74,9 +105,11 @@ class BoostedSpendModel(BoostedModel):
         self.tuning_rows = tuning_rows
         self.offset = offset
         self.keep_offset_level = keep_offset_level
+        self.monotone = dict(monotone or {})
 
     def _objective(self, power: float) -> dict:
-        params = {"objective": "reg:tweedie", "tweedie_variance_power": float(power)}
+        params = {"objective": "reg:tweedie", "tweedie_variance_power": float(power),
+                  **monotone_constraints(self.feature_names_, self.monotone)}
         if self.offset_floor_ is not None:
             # With an offset the trees alone must start at a margin of 0 (= log 1).
             params["base_score"] = 1.0
@@ -118,19 +151,6 @@ class BoostedSpendModel(BoostedModel):
             self.level_shift_ = float(
                 np.log(np.exp(start).sum()) - np.log(np.exp(start + trees).sum())
             )
-        return self
-
-    def set_level(self, X: pd.DataFrame, level: str):
-        """Shift the log-level so the forecast total on ``X`` is ``level``'s total
-        (:data:`LEVELS`); ``X`` is the population the model is about to score."""
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}; expected one of {LEVELS}")
-        total = float(self.predict(X).sum())
-        wanted = level_total(X, level, total)
-        if wanted is None or total <= 0:
-            raise ValueError(f"the {level!r} level is not available for this table")
-        self.level_shift_ += float(np.log(wanted) - np.log(total))
-        self.level_ = level
         return self
 
     def _tune_power(self, data, target, offset, fit_rows, valid_rows) -> float:
@@ -175,6 +195,7 @@ class BoostedSpendModel(BoostedModel):
             "tuning_rows": self.tuning_rows,
             "offset": self.offset,
             "keep_offset_level": self.keep_offset_level,
+            "monotone": dict(self.monotone),
         }
 
     def to_dict(self) -> dict:

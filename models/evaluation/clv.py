@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 
 from models.estimators.clv import PastSpendModel
-from models.estimators.clv_boosting import LEVELS, BoostedSpendModel, level_total
+from models.estimators.clv_boosting import (
+    LEVELS,
+    RECENCY_FREQUENCY,
+    BoostedSpendModel,
+    level_total,
+)
+from models.estimators.clv_hurdle import HurdleSpendModel
 from models.evaluation.backtest import (
     CLV_OUTPUT,
     MIN_TREE_ROWS,
@@ -55,7 +61,12 @@ from models.evaluation.metrics import regression_metrics
 __all__ = ["ClvBacktest", "run_clv"]
 
 CANDIDATES = ["past_spend", "btyd", "xgboost"]
-TREES = ("xgboost",)
+# Tree variants a run may add (``ClvBacktest(variants=...)``), in order of complexity
+# after the product's candidates: the Tweedie trees with monotone constraints on
+# recency and frequency, and the hurdle model (``models.estimators.clv_hurdle``).
+VARIANTS = ("xgboost_monotone", "hurdle")
+ORDER = [*CANDIDATES, *VARIANTS]
+TREES = ("xgboost", *VARIANTS)
 TOTAL_RATIO_RANGE = (0.9, 1.1)
 GINI_MARGIN = 0.005
 CHAMPION_RULE = (
@@ -83,7 +94,7 @@ def _ratio_in_range(metrics: dict) -> bool:
 def best_calibrated(backtest: dict[str, dict]) -> str | None:
     """The candidate whose total predicted / actual is closest to 1 (simplest on a tie)."""
     ratios = {name: metrics.get("total_ratio") for name, metrics in backtest.items()}
-    known = [name for name in CANDIDATES if ratios.get(name) is not None]
+    known = [name for name in ORDER if ratios.get(name) is not None]
     return min(known, key=lambda name: abs(ratios[name] - 1.0)) if known else None
 
 
@@ -108,9 +119,14 @@ class ClvBacktest:
 
     label, output, rule = "CLV", CLV_OUTPUT, CHAMPION_RULE
 
-    def __init__(self, random_state: int = 0, boosting: dict | None = None):
+    def __init__(self, random_state: int = 0, boosting: dict | None = None,
+                 variants: tuple[str, ...] = ()):
+        unknown = set(variants) - set(VARIANTS)
+        if unknown:
+            raise ValueError(f"unknown CLV variants {sorted(unknown)}; expected some of {VARIANTS}")
         self.random_state = random_state
         self.boosting = dict(boosting or {})
+        self.variants = tuple(variants)
         self.power_: float | None = None
         self.levels_: dict[str, str] = {}
         self.level_forecasts_: dict[str, dict] = {}
@@ -119,8 +135,14 @@ class ClvBacktest:
     def target(data: BacktestData, cutoff, index):
         return data.spend_target(cutoff, index)
 
-    def _fit_boosted(self, frame, target, layouts):
+    def _fit_boosted(self, frame, target, layouts, name: str = "xgboost"):
+        if name == "hurdle":
+            model = HurdleSpendModel(random_state=self.random_state,
+                                     **tree_options(self.boosting, layouts))
+            return model.fit(frame[layouts.columns], target)
         options = {"keep_offset_level": False, **tree_options(self.boosting, layouts)}
+        if name == "xgboost_monotone":
+            options["monotone"] = RECENCY_FREQUENCY
         if self.power_ is not None:
             # The variance power is tuned once, at the newest origin, and then kept.
             options["variance_powers"] = (self.power_,)
@@ -134,7 +156,7 @@ class ClvBacktest:
         if layouts.data.btyd(layouts.test_cutoff) is not None:
             names.append("btyd")
         if len(layouts.train) >= MIN_TREE_ROWS and layouts.y_train.sum() > 0:
-            names.append("xgboost")
+            names.extend(["xgboost", *self.variants])
         else:
             notes.append(
                 f"Too few customers ({len(layouts.train)}) or no spend to train the tree model."
@@ -148,7 +170,7 @@ class ClvBacktest:
         elif name == "btyd":
             predicted = layouts.data.btyd(layouts.test_cutoff).predict(test)
         else:
-            predicted = self._fit_boosted(train, layouts.y_train, layouts).predict(
+            predicted = self._fit_boosted(train, layouts.y_train, layouts, name).predict(
                 test[layouts.columns])
             self.level_forecasts_.setdefault(name, {})[layouts.test_cutoff] = (
                 layouts.y_test, _at_levels(test, predicted))
@@ -178,9 +200,7 @@ class ClvBacktest:
     def choose(self, backtest: dict[str, dict], notes: list[str]) -> str:
         beaten = dominated(backtest)
         kept = {name: metrics for name, metrics in backtest.items() if name not in beaten}
-        champion = choose_champion(
-            kept, CANDIDATES, "normalized_gini", _ratio_in_range, GINI_MARGIN
-        )
+        champion = choose_champion(kept, ORDER, "normalized_gini", _ratio_in_range, GINI_MARGIN)
         if champion is None:
             champion = best_calibrated(kept) or "past_spend"
             notes.append(
@@ -199,7 +219,7 @@ class ClvBacktest:
         elif champion == "btyd":
             model = data.btyd(data.windows.end)
         else:
-            model = self._fit_boosted(layouts.test, layouts.y_test, layouts)
+            model = self._fit_boosted(layouts.test, layouts.y_test, layouts, champion)
             model.set_level(layouts.final[layouts.columns], self.levels_.get(champion, "trained"))
         return champion, model, None
 
