@@ -221,14 +221,15 @@ def customer_detail(store: TenantStore, data: RunData, customer_id: str) -> dict
     if match.empty:
         raise NotFound(f"customer {customer_id!r} not found")
     row = {k: _plain(v) for k, v in match.iloc[0].items()}
-    known = {"customer_id", "rfm_segment", "cluster", "persona", "clv", "churn_probability",
-             "p_alive", "expected_purchases"}
+    known = {"customer_id", "rfm_segment", "cluster", "persona", "clv", "p_no_purchase",
+             "churn_probability", "p_alive", "expected_purchases"}
     return {
         "customer_id": str(row["customer_id"]),
         "segment": row.get("rfm_segment"),
         "cluster": row.get("cluster"),
         "persona": row.get("persona"),
         "clv": row.get("clv"),
+        "p_no_purchase": row.get("p_no_purchase"),
         "churn_probability": row.get("churn_probability"),
         "p_alive": row.get("p_alive"),
         "expected_purchases": row.get("expected_purchases"),

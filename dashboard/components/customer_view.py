@@ -66,6 +66,8 @@ def customer_view(detail: dict, history: pd.DataFrame, currency: str) -> html.Di
               for key, colour in (("segment", "primary"), ("persona", "info"))
               if detail.get(key) is not None]
     stats = [stat("Predicted value", money(detail.get("clv"), currency)),
+             stat("Chance of no purchase in the horizon",
+                  percent(detail.get("p_no_purchase"), digits=0)),
              stat("Churn risk", percent(detail.get("churn_probability"), digits=0)),
              stat("Probability still active", percent(detail.get("p_alive"), digits=0)),
              stat("Expected purchases", number(detail.get("expected_purchases"), digits=1))]

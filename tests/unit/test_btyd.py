@@ -6,6 +6,7 @@ import pytest
 from scipy import special
 
 from models.estimators.btyd import BetaGeoFitter, GammaGammaFitter
+from models.estimators.clv import BtydModel
 from tests.reference import CDNOW_SUMMARY, CDNOW_SUMMARY_WITH_SPEND
 
 
@@ -172,3 +173,27 @@ def test_a_barely_determined_parameter_gets_an_unbounded_interval_not_an_error()
 
     assert np.isinf(summary.loc["a", "upper 95% bound"])
     assert np.isfinite(summary.loc["r", "upper 95% bound"])
+
+
+def test_probability_of_no_purchase_matches_a_simulation_and_its_bounds(bgnbd, cdnow):
+    # P(no purchase in the next t | history) = 1 - P(alive) + P(alive) E[exp(-lambda t)],
+    # lambda ~ Gamma(r + x, alpha + T) a posteriori (dropping out needs a purchase first).
+    model = BtydModel(horizon=39)
+    model.purchases_ = bgnbd
+    x, t_x, big_t = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    histories = pd.DataFrame({"frequency": x, "recency": t_x, "days_since_last": big_t - t_x,
+                              "monetary_value": 0.0})
+    inactive = model.probability_inactive(histories)
+    alive = model.probability_alive(histories)
+    purchases = model.expected_purchases(histories)
+    assert ((inactive >= 0) & (inactive <= 1)).all()
+    assert (inactive >= 1 - alive - 1e-12).all()  # a customer who left buys nothing
+    assert (1 - inactive <= purchases + 1e-12).all()  # P(N >= 1) <= E[N]
+    r, alpha = bgnbd.params_["r"], bgnbd.params_["alpha"]
+    rng = np.random.default_rng(0)
+    for i in (0, 7, int(np.argmax(x))):
+        draws = 200_000
+        is_alive = rng.random(draws) < alive[i]
+        rate = rng.gamma(r + x[i], 1 / (alpha + big_t[i]), draws)
+        quiet = ~is_alive | (rng.poisson(rate * 39) == 0)
+        assert quiet.mean() == pytest.approx(inactive[i], abs=0.005)

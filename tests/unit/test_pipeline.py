@@ -71,6 +71,15 @@ def test_cdnow_forecast_has_an_interval_checked_over_the_origins(cdnow):
     assert customers["p_no_purchase"].between(0, 1).all()
 
 
+def test_cdnow_customers_have_a_chance_of_no_purchase_consistent_with_bg_nbd(cdnow):
+    _, customers, _ = cdnow
+    quiet = customers["p_no_purchase"]
+    assert quiet.notna().all() and quiet.between(0, 1).all()
+    assert (quiet >= 1 - customers["p_alive"] - 1e-9).all()  # one who left buys nothing
+    assert (1 - quiet <= customers["expected_purchases"] + 1e-9).all()  # P(N >= 1) <= E[N]
+    assert quiet.corr(customers["expected_purchases"], method="spearman") < -0.8
+
+
 def test_cdnow_customer_table_has_scores_segments_and_explanations(cdnow):
     report, customers, _ = cdnow
     assert customers["customer_id"].is_unique
