@@ -5,6 +5,11 @@
 JSON-safe dict of small tables (lists of records). Pages read the run's stored copy and,
 for a key an older run does not have, call `aggregate(key, data)` to build that one key
 from the customer table alone (the keys that need transactions then stay empty).
+
+What drives a customer table's prediction (`drivers`) needs the SHAP values, which exist
+only once the explain step has run: that step adds the key with `explained_aggregates`,
+and `aggregate("drivers", data, explanations)` builds it from the stored explanations
+for a run written without it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ SCATTER_POINTS = 2000
 RFM_SCORES = [1, 2, 3, 4, 5]
 DEFAULT_CHURN_THRESHOLD = 0.5
 SCATTER_FEATURES = ("frequency", "total_spend")
+SHAP_PREFIX = "shap_{model}__"
+DRIVERS_MODEL = "regression"
 
 
 def _clean(value):
@@ -154,15 +161,97 @@ def cohort_retention(transactions: pd.DataFrame | None, months: int = COHORT_MON
     return _records(counts[["cohort", "period", "size", "retention"]])
 
 
-def scatter_sample(customers: pd.DataFrame, points: int = SCATTER_POINTS, seed: int = 0
-                   ) -> list[dict]:
-    """A random sample of customers for the persona scatter (the only per-customer data
-    the pages send to the browser besides paged grids)."""
-    x, y = SCATTER_FEATURES
-    if "persona" not in customers or not {x, y} <= set(customers):
+def separation(values: pd.Series, groups: pd.Series) -> float:
+    """The share of a column's variance that lies between the groups (η², 0 to 1): how
+    well the column alone tells the personas apart."""
+    values = pd.to_numeric(values, errors="coerce")
+    present = values.notna()
+    values, groups = values[present], groups[present].astype(str)
+    total = float(((values - values.mean()) ** 2).sum())
+    if not len(values) or total <= 0:
+        return 0.0
+    means = values.groupby(groups).transform("mean")
+    return float(((means - values.mean()) ** 2).sum() / total)
+
+
+def scatter_axes(customers: pd.DataFrame, report: dict | None = None) -> list[str]:
+    """The two columns the persona scatter plots: orders and spend for transactions; for
+    a customer table the clustering columns that separate the personas best (then any
+    prediction column, when fewer than two were clustered on)."""
+    if "persona" not in customers:
         return []
+    if (report or {}).get("kind") != "customers" and set(SCATTER_FEATURES) <= set(customers):
+        return list(SCATTER_FEATURES)
+    clustered = ((report or {}).get("segmentation") or {}).get("columns") or []
+    numeric = [c for c in clustered if c in customers and customers[c].dtype.kind in "biuf"]
+    ranked = sorted(numeric, key=lambda c: -separation(customers[c], customers["persona"]))
+    extra = [c for c in customers.columns if str(c).startswith("predicted_") and c not in ranked]
+    axes = (ranked + extra)[:2]
+    return axes if len(axes) == 2 else []
+
+
+def scatter_sample(customers: pd.DataFrame, points: int = SCATTER_POINTS, seed: int = 0,
+                   axes=SCATTER_FEATURES) -> list[dict]:
+    """A random sample of customers for the persona scatter (the only per-customer data
+    the pages send to the browser besides paged grids): the two `axes` and the persona."""
+    if "persona" not in customers or len(axes) != 2 or not set(axes) <= set(customers):
+        return []
+    x, y = axes
     sample = customers.sample(n=min(points, len(customers)), random_state=seed)
     return _records(sample[[x, y, "persona"]].assign(persona=lambda f: f["persona"].astype(str)))
+
+
+def _by_customer(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index("customer_id") if "customer_id" in frame.columns else frame
+
+
+def feature_drivers(values: pd.DataFrame, contributions: pd.DataFrame | None = None,
+                    model: str = DRIVERS_MODEL) -> list[dict]:
+    """What drives a model's prediction over every customer: per feature the mean
+    |SHAP| (`importance`, in the prediction's unit) and its `share` of the total, most
+    important first. The direction: for a number, the correlation of the feature's value
+    with its SHAP value (`correlation`, +1: higher values always raise the prediction);
+    for text, the values with the highest and lowest mean contribution (`highest`,
+    `lowest`). `contributions` holds `shap_<model>__<feature>` columns (by default those
+    of `values`); both are matched on `customer_id`."""
+    prefix = SHAP_PREFIX.format(model=model)
+    values = _by_customer(values)
+    shap = _by_customer(values if contributions is None else contributions)
+    shap = shap[[c for c in shap.columns if str(c).startswith(prefix)]]
+    if shap.empty:
+        return []
+    if not values.index.equals(shap.index):
+        values = values[~values.index.duplicated()].reindex(shap.index)
+    total = float(shap.abs().mean().sum())
+    rows = []
+    for column in shap.columns:
+        feature = str(column)[len(prefix):]
+        effect = shap[column].astype(float)
+        importance = float(effect.abs().mean())
+        row = {"feature": feature, "importance": importance,
+               "share": importance / total if total > 0 else None,
+               "kind": "number", "correlation": None, "highest": None, "lowest": None}
+        value = values[feature] if feature in values else None
+        if value is not None and value.dtype.kind in "biuf":
+            value = value.astype(float)
+            present = value.notna() & effect.notna()
+            if present.sum() > 2 and value[present].std() > 0 and effect[present].std() > 0:
+                row["correlation"] = float(np.corrcoef(value[present], effect[present])[0, 1])
+        elif value is not None:
+            means = effect.groupby(value.astype("string").fillna("(empty)")).mean()
+            if len(means) > 1:
+                row.update(kind="text", highest=str(means.idxmax()), lowest=str(means.idxmin()))
+            else:
+                row["kind"] = "text"
+        rows.append(row)
+    rows.sort(key=lambda row: row["importance"], reverse=True)
+    return [{key: _clean(value) for key, value in row.items()} for row in rows]
+
+
+def explained_aggregates(values: pd.DataFrame, contributions: pd.DataFrame) -> dict:
+    """The keys that need the SHAP values, added to the run's aggregates by the explain
+    step of a customer-table run."""
+    return {"drivers": feature_drivers(values, contributions)}
 
 
 def clv_histogram(customers: pd.DataFrame) -> list[dict]:
@@ -182,7 +271,12 @@ FROM_CUSTOMERS = {
     "clv_histogram": clv_histogram,
     "churn_histogram": churn_histogram,
     "rfm_matrix": rfm_matrix,
-    "scatter_sample": scatter_sample,
+}
+# The keys that need the customer table and the report.
+FROM_REPORT = {
+    "scatter_axes": scatter_axes,
+    "scatter_sample": lambda customers, report: scatter_sample(
+        customers, axes=scatter_axes(customers, report)),
 }
 
 
@@ -190,19 +284,30 @@ def build_aggregates(customers: pd.DataFrame, transactions: pd.DataFrame | None,
                      horizon_days: int) -> dict:
     """Every pre-aggregated table the analytics pages and the offline report draw."""
     result = {key: build(customers) for key, build in FROM_CUSTOMERS.items()}
+    result.update({key: build(customers, report) for key, build in FROM_REPORT.items()})
+    drivers = feature_drivers(customers)  # the offline pipeline's table carries SHAP values
+    if drivers:
+        result["drivers"] = drivers
     result["kpis"] = kpis(customers, transactions, report, horizon_days)
     result["revenue_by_month"] = revenue_by_month(transactions)
     result["cohort_retention"] = cohort_retention(transactions)
     return result
 
 
-def aggregate(key: str, data) -> list | dict:
-    """`data.aggregates[key]`, or the key built from `data.customers` when the run was
-    stored without it (runs written before the key existed)."""
+def aggregate(key: str, data, explanations=None) -> list | dict:
+    """`data.aggregates[key]`, or the key built from `data.customers` (and its report)
+    when the run was stored without it (runs written before the key existed). For
+    `drivers`, `explanations` is the run's SHAP table or a function that reads it (None
+    before the explain step is done)."""
     stored = (data.aggregates or {}).get(key)
     if stored is not None:
         return stored
     if key == "kpis":
         return kpis(data.customers, None, data.report, data.horizon_days)
+    if key == "drivers":
+        table = explanations() if callable(explanations) else explanations
+        return feature_drivers(data.customers, table)
+    if key in FROM_REPORT:
+        return FROM_REPORT[key](data.customers, data.report)
     build = FROM_CUSTOMERS.get(key)
     return build(data.customers) if build else []

@@ -7,8 +7,20 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.aggregates import SCATTER_FEATURES
 from dashboard.components.charts import PALETTE, SEQUENTIAL, empty_figure, style
 from dashboard.components.formatting import currency_prefix, month
+from dashboard.figures.customer import feature_label
+
+# A positive column whose top percent lies this many times above its median is drawn on a
+# log axis, so that most customers are not squashed into one corner.
+LOG_SPREAD = 20
+
+
+def chart_text(text) -> str:
+    """Uploaded text (a persona, a column name) as Plotly shows it: literally. Plotly reads
+    a few HTML tags in chart text (links among them); escaped, they stay text."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def segment_treemap(segments: pd.DataFrame, currency: str = "USD") -> go.Figure:
@@ -74,24 +86,51 @@ def k_curves(curves: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
     return style(fig, legend=True)
 
 
-def persona_scatter(sample: pd.DataFrame, currency: str = "USD") -> go.Figure:
-    """A random sample of customers: orders against spend so far, one colour per persona
-    (log axes, since both are heavily skewed). SVG markers, not WebGL: the sample is at
-    most 2,000 points, and WebGL traces need `unsafe-eval`, which the CSP refuses."""
-    if sample.empty:
+def _persona_traces(fig: go.Figure, sample: pd.DataFrame, x: str, y: str, hover: str,
+                    shift: float = 0.0, meta: tuple = ()) -> None:
+    """One trace per persona; SVG markers, not WebGL: the sample is at most 2,000 points,
+    and WebGL traces need `unsafe-eval`, which the CSP refuses. Uploaded text reaches the
+    hover through `meta` (%{meta[0]} is the persona), never through the template itself."""
+    for position, (persona, group) in enumerate(sample.groupby("persona", sort=True)):
+        name = chart_text(persona)
+        fig.add_trace(go.Scatter(
+            x=group[x] + shift, y=group[y], mode="markers", name=name, meta=[name, *meta],
+            marker={"size": 5, "opacity": 0.6, "color": PALETTE[position % len(PALETTE)]},
+            hovertemplate=f"%{{meta[0]}}<br>{hover}<extra></extra>", customdata=group[x],
+        ))
+
+
+def _skewed(values: pd.Series) -> bool:
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if not len(values) or values.min() <= 0:
+        return False
+    return float(values.quantile(0.99)) > LOG_SPREAD * float(values.median())
+
+
+def persona_scatter(sample: pd.DataFrame, currency: str = "USD", axes=None) -> go.Figure:
+    """A random sample of customers, one colour per persona. Transactions: orders against
+    spend so far (log axes, since both are heavily skewed). A customer table: the two
+    `axes` columns the personas were told apart by, log axes where a column is skewed."""
+    axes = tuple(axes or SCATTER_FEATURES)
+    if sample.empty or not set(axes) <= set(sample):
         return empty_figure("No personas in this run")
     fig = go.Figure()
-    for position, (persona, group) in enumerate(sample.groupby("persona", sort=True)):
-        fig.add_trace(go.Scatter(
-            x=group["frequency"] + 1, y=group["total_spend"].clip(lower=1), mode="markers",
-            name=str(persona), marker={"size": 5, "opacity": 0.6,
-                                       "color": PALETTE[position % len(PALETTE)]},
-            hovertemplate=(f"{persona}<br>%{{customdata:,}} repeat purchases<br>"
-                           f"{currency_prefix(currency)}%{{y:,.0f}} spent<extra></extra>"),
-            customdata=group["frequency"],
-        ))
-    fig.update_xaxes(type="log", title_text="Repeat purchases + 1 (log)")
-    fig.update_yaxes(type="log", title_text="Spend so far (log)", tickprefix=currency_prefix(currency))
+    if axes == SCATTER_FEATURES:
+        sample = sample.assign(total_spend=sample["total_spend"].clip(lower=1))
+        _persona_traces(fig, sample, *axes, shift=1, hover=(
+            f"%{{customdata:,}} repeat purchases<br>{currency_prefix(currency)}%{{y:,.0f}} spent"))
+        fig.update_xaxes(type="log", title_text="Repeat purchases + 1 (log)")
+        fig.update_yaxes(type="log", title_text="Spend so far (log)",
+                         tickprefix=currency_prefix(currency))
+        return style(fig, height=380, legend=True)
+    x, y = axes
+    labels = {column: chart_text(feature_label(column)) for column in axes}
+    _persona_traces(fig, sample, x, y, meta=(labels[x], labels[y]),
+                    hover="%{meta[1]}: %{x:,.4~g}<br>%{meta[2]}: %{y:,.4~g}")
+    for update, column in ((fig.update_xaxes, x), (fig.update_yaxes, y)):
+        log = _skewed(sample[column])
+        update(type="log" if log else "linear",
+               title_text=labels[column] + (" (log)" if log else ""))
     return style(fig, height=380, legend=True)
 
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from dashboard.aggregates import aggregate
+from dashboard.aggregates import aggregate, scatter_sample
 from dashboard.components.cards import chart_card, empty_state, page_header, text_table, two_columns
 from dashboard.components.charts import graph
 from dashboard.components.formatting import money, number, percent
@@ -59,6 +59,16 @@ def _rfm_section(page):
     ]
 
 
+def persona_sample(page) -> tuple[list[str], pd.DataFrame]:
+    """The persona scatter's two columns and its sample (drawn afresh for a customer-table
+    run stored before its sample had the table's own columns)."""
+    axes = aggregate("scatter_axes", page.data)
+    sample = aggregate("scatter_sample", page.data)
+    if axes and not sample:
+        sample = scatter_sample(page.data.customers, axes=axes)
+    return axes, pd.DataFrame(sample)
+
+
 def _persona_section(page):
     report = page.data.report.get("segmentation", {})
     curves = pd.DataFrame(report.get("curves") or {})
@@ -66,6 +76,12 @@ def _persona_section(page):
     silhouette = report.get("silhouette")
     note = (f"{report.get('k', '?')} personas from k-means; silhouette {number(silhouette, 2)}"
             if silhouette is not None else None)
+    axes, sample = persona_sample(page)
+    scatter_note = "Up to 2,000 customers drawn at random"
+    if page.kind == "customers" and axes:
+        clustered = set(report.get("columns") or [])
+        scatter_note += ("; the two columns that tell the personas apart best"
+                         if set(axes) <= clustered else "; the personas' column and the prediction")
     return [
         chart_card("Personas", text_table(profiles, "personas-table"), note),
         two_columns(
@@ -73,9 +89,8 @@ def _persona_section(page):
                 figures.k_curves(curves, report.get("k")), "personas-curves"),
                 "Higher silhouette = better separated; the elbow is where inertia stops falling fast"),
             chart_card("Personas in a sample of customers", graph(
-                figures.persona_scatter(pd.DataFrame(aggregate("scatter_sample", page.data)),
-                                        page.currency), "personas-scatter"),
-                "Up to 2,000 customers drawn at random")),
+                figures.persona_scatter(sample, page.currency, axes), "personas-scatter"),
+                scatter_note)),
     ]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from flask import current_app
 
-from dashboard.aggregates import build_aggregates
+from dashboard.aggregates import build_aggregates, explained_aggregates
 from dashboard.redis_conn import get_redis
 from dashboard.registry import champions, register_training
 from dashboard.runs import (
@@ -31,6 +31,7 @@ from dashboard.runs import (
     REPORT_FILE,
     create_run,
     go_live,
+    read_json,
     withdraw,
     write_frame,
     write_json,
@@ -253,6 +254,11 @@ def _explain(step: StepContext, run: Run) -> dict:
     write_json(store, run, EXPLANATIONS_META_FILE, {"models": {
         name: {"base_value": float(base), "space": explained.spaces.get(name)}
         for name, base in explained.base_values.items()}})
+    if dataset.kind == "customers":
+        # What drives the target needs the SHAP values, which exist only from here on.
+        aggregates = read_json(store, run, AGGREGATES_FILE) or {}
+        aggregates.update(explained_aggregates(frame, contributions))
+        write_json(store, run, AGGREGATES_FILE, aggregates)
     run.explained_at = utcnow()
     store.commit()
     return {"run_id": run.id}
