@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.formatting import number
+from dashboard.components.jobs import WIDE_ONLY
 from dashboard.components.tables import cell_text, text_table
 from dashboard.datasets import TRANSACTION_FIELDS
 from dashboard.runs import live_run
@@ -34,7 +35,9 @@ def upload_form() -> dbc.Card:
         dbc.Row([
             dbc.Col(dbc.Select(id="upload-kind", options=KINDS, value="transactions"), md=5),
             dbc.Col(dbc.Select(id="upload-mode", options=MODES, value="replace"), md=4),
-            dbc.Col(dbc.Input(id="upload-target", placeholder="Target column (customer table)"), md=3),
+            # Only a customer table has a column to predict (see `target_shown`).
+            dbc.Col(dbc.Input(id="upload-target", placeholder="Target column (customer table)"),
+                    md=3, id="upload-target-box", style=target_shown("transactions")),
         ], className="g-2 mb-2"),
         dbc.Button("Check columns", id="upload-check", color="secondary", className="me-2"),
         dbc.Button("Upload", id="upload-start", color="primary"),
@@ -47,6 +50,11 @@ def upload_form() -> dbc.Card:
         dcc.Input(id="upload-job", **hidden),
         dcc.Interval(id="upload-poll", interval=1000, disabled=True),
     ])], className="mb-3")
+
+
+def target_shown(kind: str | None) -> dict:
+    """The target column box's style for a file kind: shown for customer tables only."""
+    return {} if kind == "customers" else {"display": "none"}
 
 
 def parse_preview(raw: str | None) -> dict:
@@ -147,13 +155,31 @@ def datasets(store: TenantStore, limit: int = 50) -> list[Dataset]:
     return rows
 
 
+def dataset_row(dataset: Dataset, live_id: str | None) -> html.Tr:
+    """File with its kind and mode under it, status with its rows, upload time (wide
+    screens): three columns whose long words wrap, so the table fits a phone."""
+    status = dataset.status + (" · live" if dataset.id == live_id else "")
+    rows = f"{number(dataset.rows)} rows" if dataset.rows is not None else ""
+    return html.Tr([
+        html.Td([html.Div(dataset.filename, className="text-break"),
+                 html.Div(" · ".join(filter(None, (dataset.kind, dataset.mode))),
+                          className="text-muted small")]),
+        html.Td([html.Div(status), html.Div(rows, className="text-muted small")],
+                className="text-nowrap"),
+        html.Td(cell_text(dataset.created_at), className=f"{WIDE_ONLY} text-nowrap"),
+    ])
+
+
 def datasets_table(store: TenantStore):
+    rows = datasets(store)
+    if not rows:
+        return html.P("No uploads yet.", className="text-muted mb-0", id="datasets-table")
     run = live_run(store)
     live_id = run.dataset_id if run is not None else None
-    return text_table(["File", "Kind", "Status", "Rows", "Mode", "Uploaded (UTC)"],
-                      [(d.filename, d.kind, d.status + (" · live" if d.id == live_id else ""),
-                        number(d.rows) if d.rows is not None else None, d.mode, d.created_at)
-                       for d in datasets(store)], empty="No uploads yet.", table_id="datasets-table")
+    header = html.Thead(html.Tr([html.Th("File"), html.Th("Status and rows"),
+                                 html.Th("Uploaded (UTC)", className=WIDE_ONLY)]))
+    return html.Div(dbc.Table([header, html.Tbody([dataset_row(d, live_id) for d in rows])],
+                              size="sm", hover=True, className="mb-0"), id="datasets-table")
 
 
 def report_view(dataset: Dataset) -> html.Div:

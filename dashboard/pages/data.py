@@ -18,6 +18,7 @@ from dashboard.components.data_views import (
     preview_view,
     progress_view,
     report_view,
+    target_shown,
     upload_form,
 )
 from dashboard.components.tables import feedback
@@ -69,6 +70,13 @@ def keep_mapping(values, ids):
 def forget_preview(_name, _kind):
     # A new file (or kind) has fields of its own: the previous mapping no longer applies.
     return None, ""
+
+
+@callback(Output("upload-target-box", "style"), Output("upload-target", "value"),
+          Input("upload-kind", "value"), prevent_initial_call=True)
+def show_target(kind):
+    # A target left in the hidden box would go with a transactions upload, which refuses it.
+    return target_shown(kind), dash.no_update if kind == "customers" else ""
 
 
 @callback(Output("upload-poll", "disabled"), Input("upload-job", "value"),
