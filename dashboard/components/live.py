@@ -9,22 +9,35 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_
 
-from dashboard.runs import AGGREGATES_FILE, RunData, live_run_data, read_json
+from dashboard.runs import AGGREGATES_FILE, RunData, live_run, live_run_data, read_json
 from dashboard.schema import Run
 from dashboard.store import current_store
 
 # The analytics pages by what a run of each kind can fill: a customer table has no
-# purchase history, so no CLV, churn or campaign value.
+# purchase history, so no CLV, churn or campaign value, but a target whose drivers show.
 ANALYTICS_PAGES = {
     "transactions": ["/", "/segments", "/value", "/churn", "/campaigns"],
-    "customers": ["/", "/segments"],
+    "customers": ["/", "/segments", "/drivers"],
 }
 
 
 def pages_for(kind: str | None) -> list[str]:
-    """The analytics page paths worth linking for a live run of `kind` (all of them before
-    the first run, where each page shows how to start)."""
+    """The analytics page paths worth linking for a live run of `kind` (the transaction
+    pages before the first run, where each page shows how to start)."""
     return list(ANALYTICS_PAGES.get(kind or "transactions", ANALYTICS_PAGES["transactions"]))
+
+
+def linked(path: str, kind: str | None) -> bool:
+    """Whether the navbar links `path` while a run of `kind` is live: an analytics page
+    only when such a run fills it, any other page always."""
+    analytics = {page for pages in ANALYTICS_PAGES.values() for page in pages}
+    return path not in analytics or path in pages_for(kind)
+
+
+def live_kind() -> str | None:
+    """The kind of the signed-in user's tenant's live run, or None before the first one."""
+    run = live_run(current_store())
+    return run.kind if run is not None and run.status == "live" else None
 
 
 @dataclass
@@ -57,16 +70,21 @@ RUN_CACHE_SIZE = 32
 
 def run_cached(build):
     """Cache what `build(page)` returns per tenant, run and currency: a page's figures are
-    built once per run in each web process, not on every visit (a new run is a new key)."""
+    built once per run in each web process, not on every visit (a new run is a new key).
+    None is not kept: a build that waits for something still to come (the explanations
+    of a run that has just gone live) answers None and is asked again next time."""
     cache: dict[tuple, object] = {}
 
     @functools.wraps(build)
     def cached(page: PageData):
         key = (page.data.tenant_id, page.data.run_id, page.currency)
         if key not in cache:
+            result = build(page)
+            if result is None:
+                return None
             if len(cache) >= RUN_CACHE_SIZE:
                 cache.pop(next(iter(cache)))
-            cache[key] = build(page)
+            cache[key] = result
         return cache[key]
 
     return cached

@@ -9,12 +9,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from dashboard.auth.roles import has_role
+from dashboard.components.live import linked, live_kind
 from dashboard.store import current_store
 
 # (label, path, role needed to see the link)
 PAGE_LINKS = (
     ("Overview", "/", "viewer"),
     ("Segments", "/segments", "viewer"),
+    ("Drivers", "/drivers", "viewer"),
     ("Value", "/value", "viewer"),
     ("Churn", "/churn", "viewer"),
     ("Customers", "/customers", "viewer"),
@@ -26,8 +28,12 @@ PAGE_LINKS = (
 NOTICE_POLL_MS = 5000
 
 
-def visible_links(user) -> list[tuple[str, str]]:
-    return [(label, path) for label, path, role in PAGE_LINKS if has_role(user, role)]
+def visible_links(user, kind: str | None = None) -> list[tuple[str, str]]:
+    """The links the user's role may use, less the analytics pages a live run of `kind`
+    does not fill (a customer table has no value, churn or campaigns; transactions no
+    drivers page)."""
+    return [(label, path) for label, path, role in PAGE_LINKS
+            if has_role(user, role) and linked(path, kind)]
 
 
 def user_menu() -> html.Div:
@@ -58,7 +64,7 @@ def user_menu() -> html.Div:
 
 def navbar() -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact", className="vl-nav-link"))
-             for label, path in visible_links(current_user)]
+             for label, path in visible_links(current_user, live_kind())]
     return dbc.Navbar(
         dbc.Container(
             [
