@@ -85,7 +85,8 @@ def _log_odds(p, epsilon: float = EPSILON) -> np.ndarray:
 
 def isotonic_knots(log_odds, outcome) -> tuple[np.ndarray, np.ndarray]:
     """The pooled blocks of the isotonic fit of ``outcome`` on ``log_odds``: each block's
-    mean log-odds (increasing) and the log-odds of its churn rate (non-decreasing)."""
+    mean log-odds and the log-odds of its churn rate, both strictly increasing (of blocks
+    whose clipped rates are equal only the first is kept)."""
     values, inverse, counts = np.unique(log_odds, return_inverse=True, return_counts=True)
     rate = np.bincount(inverse, weights=outcome) / counts
     fitted = isotonic_regression(rate, sample_weight=counts.astype(float), increasing=True)
@@ -93,7 +94,10 @@ def isotonic_knots(log_odds, outcome) -> tuple[np.ndarray, np.ndarray]:
     block = np.cumsum(starts) - 1
     weight = np.bincount(block, weights=counts)
     centre = np.bincount(block, weights=counts * values) / weight
-    return centre, _log_odds(fitted[starts])
+    out = _log_odds(fitted[starts])
+    # Blocks whose rates clip to the same value would make a flat step: keep the first.
+    rising = np.r_[True, np.diff(out) > 0]
+    return centre[rising], out[rising]
 
 
 def _refuse_small(y: np.ndarray) -> None:

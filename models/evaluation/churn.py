@@ -73,8 +73,10 @@ from models.evaluation.data import BacktestData
 from models.evaluation.metrics import (
     RELIABILITY_TOLERANCE,
     best_f1_threshold,
+    brier,
     classification_metrics,
     judged_reliability,
+    reliability_table,
 )
 
 __all__ = ["ChurnBacktest", "run_churn"]
@@ -177,13 +179,20 @@ def dominated(backtest: dict[str, dict]) -> set[str]:
                    for other, (o_auc, o_brier) in scores.items())}
 
 
-def calibrated_metrics(run: _Run, method: str | None, level: str) -> dict:
-    """A candidate's metrics at one origin as served, with the raw model's beside them."""
-    raw = classification_metrics(run.outcome, run.probability, run.threshold)
+def calibrated_metrics(run: _Run, method: str | None, level: str, raw: dict | None = None
+                       ) -> dict:
+    """A candidate's metrics at one origin as served, with the raw model's beside them
+    (``raw``: the raw model's metrics when already computed)."""
+    raw = raw or classification_metrics(run.outcome, run.probability, run.threshold)
     before = {f"raw_{key}": raw[key] for key in RAW_KEYS}
     served, threshold, how = run.served(method, level)
-    metrics = raw if served is run.probability else classification_metrics(
-        run.outcome, served, threshold)
+    if served is run.probability:
+        return {**raw, **before, "calibration": how}
+    # The map is strictly increasing: the ranking metrics, and who is flagged at the
+    # threshold carried through it, are the raw model's; the rest is recomputed.
+    metrics = {**raw, "brier": brier(run.outcome, served), "threshold": threshold,
+               **judged_reliability(run.outcome, served),
+               "reliability": reliability_table(run.outcome, served)}
     return {**metrics, **before, "calibration": how}
 
 
@@ -264,7 +273,8 @@ class ChurnBacktest:
             method = choose_method([runs[c] for c in cutoffs], level)
             self.choices_[name] = {"method": method, "level": level}
             for cutoff in cutoffs:
-                per_origin[cutoff][name] = calibrated_metrics(runs[cutoff], method, level)
+                per_origin[cutoff][name] = calibrated_metrics(runs[cutoff], method, level,
+                                                              per_origin[cutoff][name])
                 if method not in runs[cutoff].maps:
                     refused.append(f"{name} at {cutoff.date()} ({runs[cutoff].refused})")
         if refused:
