@@ -13,14 +13,17 @@ window (for the trees, on the calibration part they were not fit on); precision,
 and F1 on the test window use that threshold, carried through the calibration map.
 
 Calibration (``models.estimators.calibration``), learnt only from outcomes known at the
-cut-off: each candidate's isotonic map is fitted on its own training window, i.e. on its
-predictions for the period [c0, c1) that ended at the test cut-off c1 and what customers
-did then (for the trees, on the part of that window they were not fitted on; BG/NBD
-fitted before c0 predicts that period out of sample). The map's level is then set to a
-forecast of the churn rate from the features at c1 (``trained``: the model's own mean
-probability; ``btyd``: BG/NBD's mean probability of no purchase): the level whose mean
-|log-odds error| of the churn rate over the origins is smallest (computed from the raw
-models, reported in ``details.levels``). An older origin's outcomes are not used: with
+cut-off: each candidate's maps (isotonic and Platt on the log-odds) are fitted on its own
+training window, i.e. on its predictions for the period [c0, c1) that ended at the test
+cut-off c1 and what customers did then (for the trees, on the part of that window they
+were not fitted on; BG/NBD fitted before c0 predicts that period out of sample). The
+map's level is then set to a forecast of the churn rate from the features at c1
+(``trained``: the model's own mean probability; ``btyd``: BG/NBD's mean probability of no
+purchase). Per candidate, the level is the one whose mean |log-odds error| of the churn
+rate over the origins is smallest (computed from the raw models), and the method the one
+whose calibrated probabilities had the smaller mean largest judged decile gap over the
+origins (Platt on a tie), both reported in ``details.calibration``: choices made on the
+backtest, like the champion. An older origin's outcomes are not used: with
 origins half a horizon apart (short histories such as the CDNOW sample) they are not yet
 complete at the newer origin, and where they are, the season of the period before
 differs from the one ahead (its map made the generated data worse).
@@ -84,8 +87,9 @@ __all__ = ["ChurnBacktest", "run_churn"]
 CANDIDATES = ["recency", "btyd", "xgboost"]
 AUC_MARGIN = 0.005
 CHAMPION_RULE = (
-    "On the means over the rolling origins of probabilities calibrated by an isotonic map "
-    "learnt on each model's own training window and levelled to a churn-rate forecast: "
+    "On the means over the rolling origins of probabilities calibrated by a monotone map "
+    "(isotonic or Platt on the log-odds) learnt on each model's own training window and "
+    "levelled to a churn-rate forecast: "
     "candidates beaten on both ROC AUC and Brier score by another are dropped; then among "
     f"those within ±{RELIABILITY_TOLERANCE} on every judged decile at every origin (all "
     "when none is), the highest mean ROC AUC; a more complex candidate (order "
