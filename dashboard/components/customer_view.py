@@ -17,10 +17,12 @@ EXPLAINED = (
 )
 
 
-def stat(label: str, value: str) -> dbc.Col:
-    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="text-muted small"),
-                                          html.Div(value, className="fs-4 fw-semibold")])),
-                   xs=6, md=3, className="mb-3")
+def stat(label: str, value: str, note: str | None = None) -> dbc.Col:
+    body = [html.Div(label, className="text-muted small"),
+            html.Div(value, className="fs-4 fw-semibold")]
+    if note:
+        body.append(html.Div(note, className="text-muted small"))
+    return dbc.Col(dbc.Card(dbc.CardBody(body)), xs=6, md=3, className="mb-3")
 
 
 def explanation_card(kind: str, title: str, fmt: str, unit: str, explanation: dict,
@@ -65,9 +67,12 @@ def customer_view(detail: dict, history: pd.DataFrame, currency: str) -> html.Di
     badges = [dbc.Badge(str(detail[key]), color=colour, className="me-2")
               for key, colour in (("segment", "primary"), ("persona", "info"))
               if detail.get(key) is not None]
-    stats = [stat("Predicted value", money(detail.get("clv"), currency)),
-             stat("Chance of no purchase in the horizon",
-                  percent(detail.get("p_no_purchase"), digits=0)),
+    # The chance that the predicted value is nothing at all, from the purchase-count
+    # model, belongs to the value; the churn risk beside it is the churn model's own.
+    chance = detail.get("p_no_purchase")
+    zero = (f"{percent(chance, digits=0)} chance of no purchase in the horizon"
+            if chance is not None else None)
+    stats = [stat("Predicted value", money(detail.get("clv"), currency), zero),
              stat("Churn risk", percent(detail.get("churn_probability"), digits=0)),
              stat("Probability still active", percent(detail.get("p_alive"), digits=0)),
              stat("Expected purchases", number(detail.get("expected_purchases"), digits=1))]

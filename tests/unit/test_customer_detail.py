@@ -55,5 +55,13 @@ def test_page_shows_the_chance_of_no_purchase_beside_the_predicted_value():
               "features": {}, "shap": {}}
     texts = _texts(customer_view(detail, pd.DataFrame(), "USD"))
     value = texts.index("Predicted value")
-    assert texts[value + 2] == "Chance of no purchase in the horizon"
-    assert texts[value + 3] == "18 %"
+    assert texts[value + 1:value + 3] == ["$120", "18 % chance of no purchase in the horizon"]
+
+
+def test_page_leaves_the_chance_out_when_the_run_has_none():
+    detail = {"customer_id": "C1", "clv": 120.0, "churn_probability": 0.2, "features": {},
+              "shap": {}}
+    texts = _texts(customer_view(detail, pd.DataFrame(), "USD"))
+    value = texts.index("Predicted value")
+    assert texts[value + 2] == "Churn risk"
+    assert not any("no purchase" in text for text in texts)
