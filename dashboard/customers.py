@@ -21,6 +21,7 @@ from dashboard.components.export import safe_frame
 from dashboard.runs import (
     EXPLANATIONS_FILE,
     EXPLANATIONS_META_FILE,
+    PRELOAD_HOOKS,
     RunData,
     read_frame,
     read_json,
@@ -119,6 +120,17 @@ def _index(data: RunData) -> _RunIndex:
     if found is None:
         found = _INDEXES[data] = _RunIndex(data.customers)
     return found
+
+
+def _build_lookups(data: RunData) -> None:
+    """The id lookups every list, search and detail request needs, built while a run is
+    read ahead of going live."""
+    index = _index(data)
+    index.position("")
+    index.lower_ids()
+
+
+PRELOAD_HOOKS.append(_build_lookups)
 
 
 def _mask(data: RunData, segment=None, persona=None, min_churn=None, min_clv=None,

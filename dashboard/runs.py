@@ -20,8 +20,12 @@ replaces becomes `superseded`. Dashboards and the read API use `live_run(store)`
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +34,8 @@ from sqlalchemy import update
 from dashboard.schema import Run, Tenant, utcnow
 from dashboard.store import NotFound, TenantStore
 
+log = logging.getLogger(__name__)
+
 CUSTOMERS_FILE = "customers.parquet"
 REPORT_FILE = "report.json"
 EXPLANATIONS_FILE = "explanations.parquet"
@@ -37,7 +43,7 @@ EXPLANATIONS_META_FILE = "explanations.json"
 AGGREGATES_FILE = "aggregates.json"
 
 
-def run_file(store: TenantStore, run: Run, name: str) -> Path:
+def run_file(store: TenantStore, run: Run | RunFiles, name: str) -> Path:
     return store.path(run.path, name)
 
 
@@ -59,12 +65,12 @@ def write_json(store: TenantStore, run: Run, name: str, payload) -> None:
                  lambda path: path.write_text(json.dumps(payload, default=str)))
 
 
-def read_json(store: TenantStore, run: Run, name: str):
+def read_json(store: TenantStore, run: Run | RunFiles, name: str):
     path = run_file(store, run, name)
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def read_frame(store: TenantStore, run: Run, name: str, columns=None,
+def read_frame(store: TenantStore, run: Run | RunFiles, name: str, columns=None,
                filters=None) -> pd.DataFrame | None:
     path = run_file(store, run, name)
     if not path.exists():
@@ -101,18 +107,18 @@ def go_live(store: TenantStore, run: Run) -> None:
     store.commit()
 
 
-def withdraw(store: TenantStore, run: Run, previous_id: str | None) -> None:
-    """Undo `go_live(run)` for a chain that failed after scoring: the run it replaced is
-    live again (or none, when there was none), in one update."""
+def mark_ready(store: TenantStore, run: Run) -> None:
+    """The run's files are complete: web processes may read it ahead of its going live."""
+    run.status = "ready"
+    store.commit()
+
+
+def fail_run(store: TenantStore, run: Run) -> None:
+    """A chain that failed before its run went live: the run is never shown, and the run
+    that was live stays live."""
     store.session.rollback()
-    store.session.execute(
-        update(Tenant).where(Tenant.id == store.tenant_id, Tenant.live_run_id == run.id)
-        .values(live_run_id=previous_id))
-    if previous_id:
-        store.session.execute(update(Run).where(Run.tenant_id == store.tenant_id,
-                                                Run.id == previous_id).values(status="live"))
-    store.session.execute(update(Run).where(Run.tenant_id == store.tenant_id, Run.id == run.id)
-                          .values(status="failed"))
+    store.session.execute(update(Run).where(Run.tenant_id == store.tenant_id, Run.id == run.id,
+                                            Run.status != "live").values(status="failed"))
     store.commit()
 
 
@@ -127,12 +133,27 @@ def live_run(store: TenantStore) -> Run | None:
         return None
 
 
+@dataclass(frozen=True)
+class RunFiles:
+    """What reading a run's files needs, detached from the database session, so that a
+    background thread may read them."""
+
+    id: str
+    kind: str
+    horizon_days: int
+    path: str
+
+    @classmethod
+    def of(cls, run: Run) -> RunFiles:
+        return cls(id=run.id, kind=run.kind, horizon_days=run.horizon_days, path=run.path)
+
+
 class RunData:
     """What the dashboards read of one run, loaded once per process and run: the customer
     table, the report and the pre-aggregated figures. Explanations and transactions are
     read on demand (one customer's rows), since they are large and rarely all needed."""
 
-    def __init__(self, store: TenantStore, run: Run) -> None:
+    def __init__(self, store: TenantStore, run: Run | RunFiles) -> None:
         self.run_id = run.id
         self.tenant_id = store.tenant_id
         self.kind = run.kind
@@ -149,14 +170,36 @@ _CACHE_SIZE = 8
 # reading 500,000 customers at once took four times the CPU, while pages queued).
 _LOADING: dict[tuple[str, str], threading.Lock] = {}
 _LOADING_GUARD = threading.Lock()
+# A run that is `ready` (scored, being explained) is read in the background by the first
+# request that notices it, so the switch to it costs the requests after it nothing. Each
+# process looks at most this often per tenant; `_AHEAD` is the run read ahead per tenant.
+READY_CHECK_SECONDS = 1.0
+_READY_CHECKED: dict[str, float] = {}
+_AHEAD: dict[str, str] = {}
+# Called with a run's data once it has been read ahead (e.g. to build lookups the first
+# requests after the switch would otherwise build).
+PRELOAD_HOOKS: list[Callable[[RunData], object]] = []
 
 
 def live_run_data(store: TenantStore) -> RunData | None:
     """The live run's data for the store's tenant, cached by (tenant, run): a new run
     going live changes the key, so nothing stale is ever served."""
     run = live_run(store)
+    read_ready_run_ahead(store)
     if run is None or run.status != "live":
         return None
+    data = _cached(store, RunFiles.of(run))
+    if _AHEAD.get(store.tenant_id) == run.id:
+        _AHEAD.pop(store.tenant_id, None)
+    # A tenant's earlier runs are never read again once a newer one is live.
+    keep = {run.id, _AHEAD.get(store.tenant_id)}
+    with _LOADING_GUARD:
+        for stale in [k for k in _CACHE if k[0] == store.tenant_id and k[1] not in keep]:
+            del _CACHE[stale]
+    return data
+
+
+def _cached(store: TenantStore, run: RunFiles) -> RunData | None:
     key = (store.tenant_id, run.id)
     data = _CACHE.get(key)
     if data is not None:
@@ -166,21 +209,46 @@ def live_run_data(store: TenantStore) -> RunData | None:
     with loading:
         data = _CACHE.get(key)
         if data is None:
-            data = _load(store, run, key)
+            data = RunData(store, run)
+            if data.customers is None:
+                data = None
+            else:
+                with _LOADING_GUARD:
+                    if len(_CACHE) >= _CACHE_SIZE:
+                        del _CACHE[next(iter(_CACHE))]
+                    _CACHE[key] = data
     with _LOADING_GUARD:
         _LOADING.pop(key, None)
     return data
 
 
-def _load(store: TenantStore, run: Run, key: tuple[str, str]) -> RunData | None:
-    data = RunData(store, run)
-    if data.customers is None:
+def read_ready_run_ahead(store: TenantStore) -> threading.Thread | None:
+    """Start reading the tenant's `ready` run in a background thread, when there is one
+    this process has not read; at most once per READY_CHECK_SECONDS per tenant."""
+    now = time.monotonic()
+    if now - _READY_CHECKED.get(store.tenant_id, float("-inf")) < READY_CHECK_SECONDS:
         return None
-    with _LOADING_GUARD:
-        # A tenant's earlier run is never read again once a newer one is live.
-        for stale in [k for k in _CACHE if k[0] == store.tenant_id]:
-            del _CACHE[stale]
-        if len(_CACHE) >= _CACHE_SIZE:
-            del _CACHE[next(iter(_CACHE))]
-        _CACHE[key] = data
-    return data
+    _READY_CHECKED[store.tenant_id] = now
+    ready, _ = store.list(Run, where=[Run.status == "ready"], order_by=(Run.created_at.desc(),),
+                          limit=1)
+    if not ready:
+        return None
+    files = RunFiles.of(ready[0])
+    key = (store.tenant_id, files.id)
+    if key in _CACHE or key in _LOADING:
+        return None
+    _AHEAD[store.tenant_id] = files.id
+    reader = threading.Thread(target=_read_ahead, args=(store, files), daemon=True,
+                              name=f"read-ahead-{files.id}")
+    reader.start()
+    return reader
+
+
+def _read_ahead(store: TenantStore, files: RunFiles) -> None:
+    try:
+        data = _cached(store, files)
+        for hook in PRELOAD_HOOKS if data is not None else ():
+            hook(data)
+    except Exception:
+        # The first request after the switch reads it instead; nothing is lost.
+        log.warning("reading run %s ahead failed", files.id, exc_info=True)

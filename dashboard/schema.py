@@ -27,7 +27,7 @@ ROLES = ("viewer", "analyst", "admin")
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED_JOB_STATES = ("succeeded", "failed", "cancelled")
 DATASET_STATES = ("uploaded", "ingesting", "ready", "failed")
-RUN_STATES = ("scoring", "live", "superseded", "failed")
+RUN_STATES = ("scoring", "ready", "live", "superseded", "failed")
 MODEL_STATES = ("candidate", "champion", "archived")
 RETRAIN_SCHEDULES = ("off", "daily", "weekly")
 

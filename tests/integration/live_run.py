@@ -40,15 +40,17 @@ def analysed_customer_table(customers: int, seed: int):
 
 
 def publish_run(app, tenant_id: str, kind: str = "transactions", customers: int = 600,
-                seed: int = 1, customers_frame: pd.DataFrame | None = None):
-    """Write a dataset, a run with its files and aggregates, and make the run live.
-    `customers_frame` replaces the scored customer table (e.g. to plant hostile text)."""
+                seed: int = 1, customers_frame: pd.DataFrame | None = None, live: bool = True):
+    """Write a dataset, a run with its files and aggregates, and make the run live (or
+    only `ready`, as the score step leaves it, when `live` is false). `customers_frame`
+    replaces the scored customer table (e.g. to plant hostile text)."""
     from dashboard.runs import (
         AGGREGATES_FILE,
         CUSTOMERS_FILE,
         REPORT_FILE,
         create_run,
         go_live,
+        mark_ready,
         write_frame,
         write_json,
     )
@@ -75,5 +77,7 @@ def publish_run(app, tenant_id: str, kind: str = "transactions", customers: int 
         write_frame(store, run, CUSTOMERS_FILE, table)
         write_json(store, run, REPORT_FILE, report)
         write_json(store, run, AGGREGATES_FILE, build_aggregates(table, transactions, report, HORIZON))
-        go_live(store, run)
+        mark_ready(store, run)
+        if live:
+            go_live(store, run)
         return run.id

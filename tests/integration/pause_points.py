@@ -8,7 +8,8 @@ blocks until it is killed. Points:
 
 * `trained` — the training's model versions are committed, the train step is not yet
   marked succeeded;
-* `live` — the run has gone live, the score step is not yet marked succeeded.
+* `live` — the run is explained and has gone live, the explain step is not yet marked
+  succeeded.
 """
 
 from __future__ import annotations

@@ -97,7 +97,8 @@ def test_a_training_that_kills_its_worker_is_run_three_times_then_fails(
 def test_a_redelivered_chain_resumes_after_its_last_finished_step_and_writes_each_row_once(
         bound_app, start_worker, make_user, tmp_path):
     """Kills the pool process once with the model versions committed and once with the
-    run live, each before its step was marked done: the third delivery finishes."""
+    run explained and live, each before its step was marked done: the third delivery
+    finishes."""
     user = make_user(role="analyst")
     for point in ("trained", "live"):
         (tmp_path / "pause" / point).touch()
@@ -121,7 +122,7 @@ def test_a_redelivered_chain_resumes_after_its_last_finished_step_and_writes_eac
     done = finished(job_id)
     assert (done.status, done.attempts) == ("succeeded", 3), (done.error, worker.log_text())
     assert {kind: step.attempts for kind, step in steps(job_id).items()} == {
-        "ingest": 1, "train": 2, "score": 2, "explain": 1}
+        "ingest": 1, "train": 2, "score": 1, "explain": 2}
     after = outcome(user.tenant_id, job_id)
     [run] = after["runs"]
     assert (after["live_run"], run.status) == (run.id, "live")

@@ -30,9 +30,10 @@ from dashboard.runs import (
     EXPLANATIONS_META_FILE,
     REPORT_FILE,
     create_run,
+    fail_run,
     go_live,
+    mark_ready,
     read_json,
-    withdraw,
     write_frame,
     write_json,
 )
@@ -210,14 +211,10 @@ def score(step: StepContext, state: dict) -> dict:
     run.customers = int(len(customers))
     run.models = report["model_versions"]
     run.summary = aggregates.get("kpis")
-    previous = store.tenant.live_run_id
-    if previous == run.id:
-        # A redelivery after this run went live: the run it replaced is the last superseded.
-        earlier, _ = store.list(Run, where=[Run.status == "superseded"],
-                                order_by=[Run.live_at.desc()], limit=1)
-        previous = earlier[0].id if earlier else None
-    go_live(store, run)
-    return {"run_id": run.id, "previous_run_id": previous}
+    # Complete on disk but not live: web processes start reading it while it is explained,
+    # so the moment it goes live costs them nothing.
+    mark_ready(store, run)
+    return {"run_id": run.id}
 
 
 def _counts(values) -> dict:
@@ -227,18 +224,25 @@ def _counts(values) -> dict:
 
 
 def explain(step: StepContext, state: dict) -> dict:
-    """Attach the explanations; when that fails or the job is cancelled, the run that was
-    live before this chain is live again (a failed chain changes nothing)."""
+    """Attach the explanations, then make the run live: a run goes live complete. When
+    explaining fails or the job is cancelled, the run never goes live and the one that
+    was live before this chain stays live (a failed chain changes nothing)."""
     store = step.store
     run = store.get(Run, state["run_id"])
+    if run.status == "live":
+        # A redelivery after this step made the run live: nothing is left to do.
+        return {"run_id": run.id}
     try:
-        return _explain(step, run)
+        if run.explained_at is None:
+            _explain(step, run)
     except BaseException:
-        withdraw(store, run, state.get("previous_run_id"))
+        fail_run(store, run)
         raise
+    go_live(store, run)
+    return {"run_id": run.id}
 
 
-def _explain(step: StepContext, run: Run) -> dict:
+def _explain(step: StepContext, run: Run) -> None:
     store = step.store
     dataset, frame = load_dataset(store, run.dataset_id)
     trained, _ = _champion_pipeline(store)
@@ -261,4 +265,3 @@ def _explain(step: StepContext, run: Run) -> dict:
         write_json(store, run, AGGREGATES_FILE, aggregates)
     run.explained_at = utcnow()
     store.commit()
-    return {"run_id": run.id}
