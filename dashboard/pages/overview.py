@@ -9,7 +9,7 @@ from dashboard import web
 from dashboard.aggregates import aggregate
 from dashboard.components.cards import chart_card, empty_state, kpi_card, kpi_row, page_header
 from dashboard.components.charts import graph
-from dashboard.components.live import page_data, previous_kpis
+from dashboard.components.live import page_data, previous_kpis, run_cached
 from dashboard.figures import overview as figures
 from dashboard.report_html import build_report
 
@@ -18,7 +18,9 @@ dash.register_page(__name__, path="/", name="Overview", title="ValueLens", order
 KEYS = ("kpis", "revenue_by_month", "segment_mix", "persona_mix", "clv_histogram")
 
 
+@run_cached
 def _content(page):
+    # Built once per run: the previous run's figures cannot change once this one is live.
     aggregates = {key: aggregate(key, page.data) for key in KEYS}
     previous = previous_kpis()
     kpis = figures.kpi_items(aggregates["kpis"], page.currency, previous)
