@@ -87,12 +87,17 @@ class _RunIndex:
             return [] if found < 0 else [found]
         return list(np.flatnonzero(self._positions == customer_id))
 
+    def id_rank(self) -> np.ndarray:
+        """Each row's place in customer id order: the tie-break of every sort, built once
+        per run (and ahead of the run going live, with the other lookups)."""
+        if self._id_rank is None:
+            self._id_rank = pd.factorize(self.ids, sort=True)[0]
+        return self._id_rank
+
     def order(self, frame: pd.DataFrame, field: str, ascending: bool) -> np.ndarray:
         key = ("" if ascending else "-") + field
         order = self._orders.get(key)
         if order is None:
-            if self._id_rank is None:
-                self._id_rank = pd.factorize(self.ids, sort=True)[0]
             column = frame[field]
             if column.dtype.kind in "iufb":
                 values = column.to_numpy(dtype="float64", na_value=np.nan)
@@ -107,7 +112,7 @@ class _RunIndex:
             values = values if ascending else -values
             # Missing values last in both directions, ties by customer id (as the stable
             # sort by [field, customer_id] with na_position="last" did).
-            order = np.lexsort((self._id_rank, np.where(missing, 0.0, values), missing))
+            order = np.lexsort((self.id_rank(), np.where(missing, 0.0, values), missing))
             self._orders[key] = order
         return order
 
@@ -128,6 +133,7 @@ def _build_lookups(data: RunData) -> None:
     index = _index(data)
     index.position("")
     index.lower_ids()
+    index.id_rank()
 
 
 PRELOAD_HOOKS.append(_build_lookups)
