@@ -7,7 +7,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.components.formatting import day, money, number, percent
-from dashboard.figures.customer import explanation_sentence, waterfall_figure
+from dashboard.figures.customer import explanation_sentence, in_money, waterfall_figure
 
 EXPLAINED = (
     # (kind, title, number format, what the axis is in)
@@ -77,7 +77,8 @@ def customer_view(detail: dict, history: pd.DataFrame, currency: str) -> html.Di
              stat("Probability still active", percent(detail.get("p_alive"), digits=0)),
              stat("Expected purchases", number(detail.get("expected_purchases"), digits=1))]
     shap = detail.get("shap") or {}
-    explanations = [explanation_card(kind, title, fmt, unit, shap[kind], features, currency)
+    explanations = [explanation_card(kind, title, fmt, unit, in_money(shap[kind]), features,
+                                     currency)
                     for kind, title, fmt, unit in EXPLAINED if shap.get(kind)]
     return html.Div([
         dcc.Link("← All customers", href="/customers", className="small"),

@@ -1,8 +1,9 @@
 """One customer's explanations: the SHAP waterfall and the sentence a marketer reads.
 
 An explanation is `{"base_value", "contributions": {feature: value}, "output"}` in the
-space its model names (money for CLV, log-odds for churn): the base value plus every
-contribution is the output. The waterfall shows the largest contributions and folds the
+space its model names (money or log-spend for CLV, log-odds for churn): the base value
+plus every contribution is the output. A log-spend CLV explanation is shown in money
+(`in_money`). The waterfall shows the largest contributions and folds the
 rest into one bar, so the bars still add up to the output.
 """
 
@@ -37,6 +38,11 @@ FEATURE_PHRASES = {
     "return_share": ("{} of spend returned", "share"),
     "n_categories": ("{} product categories", "count"),
     "n_channels": ("{} sales channels", "count"),
+    "btyd_value": ("a purchase-pattern forecast of {}", "money"),
+    "btyd_purchases": ("{} purchases expected from the purchase pattern", "decimal"),
+    "btyd_p_alive": ("a {} chance of still being active", "share"),
+    "btyd_avg_spend": ("an expected spend per purchase of {}", "money"),
+    "btyd_p_inactive": ("a {} chance of no purchase in the horizon", "share"),
 }
 # Bar labels of the waterfall; other features read as their name.
 FEATURE_LABELS = {
@@ -48,6 +54,9 @@ FEATURE_LABELS = {
     "ipt_mean": "Days between purchases", "ipt_std": "Spread of purchase gaps",
     "trend": "Spending trend", "return_share": "Share returned",
     "n_categories": "Product categories", "n_channels": "Sales channels",
+    "btyd_value": "Purchase-pattern forecast", "btyd_purchases": "Expected purchases",
+    "btyd_p_alive": "Chance still active", "btyd_avg_spend": "Expected spend per purchase",
+    "btyd_p_inactive": "Chance of no purchase",
 }
 SUBJECTS = {"clv": "Predicted value", "churn": "Churn risk", "regression": "Prediction"}
 
@@ -62,6 +71,26 @@ def ranked_contributions(explanation: dict, max_bars: int = MAX_BARS) -> list[tu
         return items
     rest = sum(value for _, value in items[max_bars - 1:])
     return items[:max_bars - 1] + [(f"{len(items) - max_bars + 1} other features", rest)]
+
+
+def in_money(explanation: dict) -> dict:
+    """A CLV explanation in log-spend restated in money, as a marketer reads it: the base
+    and the output become amounts, and the change between them is shared out in
+    proportion to each feature's log contribution. Signs are kept and the bars still add
+    up to the prediction. Explanations in any other space are returned as they are."""
+    if explanation.get("space") != "log-spend":
+        return explanation
+    contributions = {name: float(value) for name, value in
+                     (explanation.get("contributions") or {}).items()
+                     if value is not None and not math.isnan(float(value))}
+    base = float(explanation.get("base_value") or 0.0)
+    total = sum(contributions.values())
+    base_money, output_money = math.exp(base), math.exp(base + total)
+    # Money moved per unit of log contribution; at a zero total its limit, the slope.
+    factor = output_money if math.isclose(total, 0.0, abs_tol=1e-12) else (
+        (output_money - base_money) / total)
+    return {**explanation, "space": "spend", "base_value": base_money, "output": output_money,
+            "contributions": {name: value * factor for name, value in contributions.items()}}
 
 
 def feature_label(feature: str) -> str:
@@ -131,6 +160,8 @@ def feature_phrase(feature: str, value, currency: str = "USD") -> str:
         shown = percent(value, digits=0)
     elif style == "signed":
         shown = f"{float(value) * 100:+.0f} %"
+    elif style == "decimal":
+        shown = number(value, digits=1)
     else:
         shown = number(value)
     return template.format(shown)

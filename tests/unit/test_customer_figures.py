@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import pytest
 
 from dashboard.figures.customer import (
     explanation_sentence,
     feature_phrase,
+    in_money,
     ranked_contributions,
     waterfall_figure,
 )
@@ -67,3 +70,39 @@ def test_unknown_features_read_as_name_and_value():
     assert feature_phrase("loyalty_score", 7.25) == "loyalty score of 7.25"
     assert feature_phrase("region", "North") == "region of North"
     assert feature_phrase("return_share", 0.25) == "25 % of spend returned"
+
+
+def test_a_log_spend_explanation_is_restated_in_money_and_still_adds_up():
+    log_explanation = {"space": "log-spend", "base_value": math.log(40.0),
+                       "contributions": {"btyd_value": 0.9, "n_orders": 0.3, "days_since_last": -0.2},
+                       "output": math.log(40.0) + 1.0}
+    shown = in_money(log_explanation)
+    assert shown["space"] == "spend"
+    assert shown["base_value"] == pytest.approx(40.0)
+    assert shown["output"] == pytest.approx(40.0 * math.e)
+    assert shown["base_value"] + sum(shown["contributions"].values()) == pytest.approx(shown["output"])
+    # Each feature keeps its direction and its share of the change.
+    signs = {name: value > 0 for name, value in shown["contributions"].items()}
+    assert signs == {"btyd_value": True, "n_orders": True, "days_since_last": False}
+    assert shown["contributions"]["btyd_value"] == pytest.approx(3 * shown["contributions"]["n_orders"])
+
+
+def test_a_log_spend_explanation_whose_contributions_cancel_still_adds_up():
+    shown = in_money({"space": "log-spend", "base_value": 0.0,
+                      "contributions": {"a": 0.5, "b": -0.5}})
+    assert shown["output"] == pytest.approx(1.0) and shown["base_value"] == pytest.approx(1.0)
+    assert sum(shown["contributions"].values()) == pytest.approx(0.0)
+    assert shown["contributions"]["a"] > 0 > shown["contributions"]["b"]
+
+
+def test_explanations_in_money_or_log_odds_are_left_as_they_are():
+    for space in ("spend", "log-odds", None):
+        explanation = {"space": space, "base_value": 1.0, "contributions": {"a": 2.0}}
+        assert in_money(explanation) is explanation
+
+
+def test_the_clv_sentence_names_the_purchase_pattern_forecast_in_money():
+    explanation = in_money({"space": "log-spend", "base_value": math.log(20.0),
+                            "contributions": {"btyd_value": 1.5, "n_orders": 0.1}})
+    sentence = explanation_sentence("clv", explanation, {"btyd_value": 96.93, "n_orders": 4})
+    assert sentence == "Predicted value is high mainly because of a purchase-pattern forecast of $96.93."
