@@ -71,17 +71,23 @@ TOTAL_RATIO_RANGE = (0.9, 1.1)
 GINI_MARGIN = 0.005
 CHAMPION_RULE = (
     "On the means over the rolling origins: candidates beaten on both normalised Gini and "
-    "calibration (|log total predicted / actual|) by another are dropped; then the "
+    "calibration (the mean over the origins of |log total predicted / actual|) by another "
+    "are dropped; then the "
     "highest normalised Gini among candidates whose total predicted / actual is within "
     f"[{TOTAL_RATIO_RANGE[0]}, {TOTAL_RATIO_RANGE[1]}]; a more complex candidate (order "
     f"{', '.join(CANDIDATES)}) must beat a simpler one by more than {GINI_MARGIN}. Without "
-    "any candidate in range: the best calibrated one (total predicted / actual closest "
-    "to 1). Tree forecasts take the level (trees, BTYD, last period, or BTYD × last "
+    "any candidate in range: the best calibrated one (smallest mean |log total predicted / "
+    "actual|). Tree forecasts take the level (trees, BTYD, last period, or BTYD × last "
     "period) whose mean total ratio over the origins is closest to 1."
 )
 
 
 def _miscalibration(metrics: dict) -> float | None:
+    """How far off the candidate's totals are: the mean over the origins of
+    |ln(total predicted / actual)| where the backtest has it, else that of the ratio."""
+    error = metrics.get("total_log_error")
+    if error is not None:
+        return error
     ratio = metrics.get("total_ratio")
     return abs(math.log(ratio)) if ratio is not None and ratio > 0 else None
 
@@ -92,10 +98,11 @@ def _ratio_in_range(metrics: dict) -> bool:
 
 
 def best_calibrated(backtest: dict[str, dict]) -> str | None:
-    """The candidate whose total predicted / actual is closest to 1 (simplest on a tie)."""
-    ratios = {name: metrics.get("total_ratio") for name, metrics in backtest.items()}
-    known = [name for name in ORDER if ratios.get(name) is not None]
-    return min(known, key=lambda name: abs(ratios[name] - 1.0)) if known else None
+    """The candidate whose totals are the least off (`_miscalibration`; simplest on a
+    tie)."""
+    errors = {name: _miscalibration(metrics) for name, metrics in backtest.items()}
+    known = [name for name in ORDER if errors.get(name) is not None]
+    return min(known, key=lambda name: errors[name]) if known else None
 
 
 def dominated(backtest: dict[str, dict]) -> set[str]:

@@ -38,7 +38,13 @@ from models.evaluation.backtest import run_backtest
 from models.evaluation.churn import ChurnBacktest
 from models.evaluation.clv import ClvBacktest
 from models.evaluation.data import BacktestData, final_features
-from models.evaluation.forecast import coverage, forecast_spread, interval_check, total_interval
+from models.evaluation.forecast import (
+    coverage,
+    forecast_spread,
+    interval_check,
+    level_origins,
+    total_interval,
+)
 from models.evaluation.windows import HISTORY_HORIZONS, MIN_HORIZON
 from models.pipeline.explanations import Explanations
 from models.pipeline.stages import Progress, Stages
@@ -137,7 +143,8 @@ def tenant_forecast(clv, features: pd.DataFrame, predicted: pd.Series | None = N
     predicted = clv.predict(features) if predicted is None else predicted
     total = float(np.nansum(predicted.to_numpy()))
     checks = interval_check(rows)
-    return {**total_interval(total, forecast_spread(rows)), "horizon": int(clv.horizon),
+    interval = total_interval(total, forecast_spread(rows), origins=level_origins(rows))
+    return {**interval, "horizon": int(clv.horizon),
             "checks": checks, "coverage": coverage(checks)}
 
 

@@ -12,8 +12,14 @@ from models.artifacts import load_model, save_model
 from models.estimators.clv_boosting import BoostedSpendModel, level_total
 from models.evaluation.backtest import origin_rows, summarise
 from models.evaluation.clv import ClvBacktest, dominated
-from models.evaluation.forecast import coverage, forecast_spread, interval_check, total_interval
-from models.evaluation.metrics import decile_reliability_gap
+from models.evaluation.forecast import (
+    coverage,
+    forecast_spread,
+    interval_check,
+    level_origins,
+    total_interval,
+)
+from models.evaluation.metrics import decile_reliability_gap, total_log_error
 from models.evaluation.windows import MAX_ORIGINS, rolling_origins
 from models.synthetic import generate_transactions
 from tests.unit.backtest_window import cutoff_window
@@ -52,6 +58,39 @@ def test_a_candidate_beaten_on_ranking_and_calibration_is_never_champion():
     assert ClvBacktest().choose(sharper, []) == "xgboost"
 
 
+def test_calibration_is_judged_per_origin_so_misses_either_way_do_not_cancel():
+    # Totals 1.6× and 0.46× the actual average to 1.03, but miss by 62 % at a typical
+    # origin; 1.2× and 1.14× average to 1.17 and miss by 16 %.
+    per_origin = {pd.Timestamp("2024-07-05"): {
+                      "xgboost": {"normalized_gini": 0.79, "total_ratio": 1.6},
+                      "btyd": {"normalized_gini": 0.80, "total_ratio": 1.2}},
+                  pd.Timestamp("2024-01-07"): {
+                      "xgboost": {"normalized_gini": 0.79, "total_ratio": 0.46},
+                      "btyd": {"normalized_gini": 0.79, "total_ratio": 1.14}}}
+    for candidates in per_origin.values():
+        for metrics in candidates.values():
+            metrics["total_log_error"] = total_log_error(metrics["total_ratio"])
+    means = {name: {metric: values["mean"] for metric, values in metrics.items()}
+             for name, metrics in summarise(per_origin).items()}
+    assert means["xgboost"]["total_ratio"] == pytest.approx(1.03)
+    assert means["xgboost"]["total_log_error"] == pytest.approx(
+        (math.log(1.6) + abs(math.log(0.46))) / 2)
+    assert dominated(means) == {"xgboost"}
+    notes: list[str] = []
+    assert ClvBacktest().choose(means, notes) == "btyd"
+    assert "best calibrated" in notes[0]
+    # On the mean ratio alone the wide misses would have looked the better calibrated.
+    ratios_only = {name: {k: v for k, v in metrics.items() if k != "total_log_error"}
+                   for name, metrics in means.items()}
+    assert dominated(ratios_only) == set()
+
+
+def test_total_log_error_is_the_size_of_the_miss_either_way():
+    assert total_log_error(1.1) == pytest.approx(total_log_error(1 / 1.1))
+    assert total_log_error(1.0) == 0.0
+    assert total_log_error(None) is None and total_log_error(0.0) is None
+
+
 def test_summary_holds_mean_and_spread_per_candidate_and_metric():
     per_origin = {
         pd.Timestamp("2024-01-01"): {"btyd": {"total_ratio": 0.9, "deciles": []}},
@@ -76,6 +115,16 @@ def test_interval_widens_with_the_level_error_seen_over_origins():
     assert interval["level"] == 0.8
     assert interval["low"] == pytest.approx(1000 * math.exp(-1.2815515655 * 0.1))
     assert interval["low"] * interval["high"] == pytest.approx(1000.0**2)
+
+
+def test_interval_from_few_origins_is_wider_by_students_t():
+    normal = total_interval(1000.0, 0.1)
+    two, three = total_interval(1000.0, 0.1, origins=2), total_interval(1000.0, 0.1, origins=3)
+    assert two["high"] == pytest.approx(1000 * math.exp(1.8856180832 * 0.1))
+    assert normal["high"] < three["high"] < two["high"]
+    assert two["low"] * two["high"] == pytest.approx(1000.0**2)
+    rows = [{"total_ratio": 1.1}, {"total_ratio": None}, {"total_ratio": 0.9}]
+    assert level_origins(rows) == 2
 
 
 def test_interval_check_uses_the_other_origins_and_counts_coverage():
