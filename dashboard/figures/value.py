@@ -24,6 +24,8 @@ METRICS = {
         ("total_ratio", "Total predicted ÷ actual",
          "1.00 means the model got the total revenue right; below 1 it underestimates.",
          "ratio"),
+        ("total_log_error", "Typical miss of the total",
+         "How far the total was off, over or under; 0.10 is about a 10 % miss.", "ratio"),
         ("mae", "Mean absolute error", "Average miss per customer.", "money"),
         ("rmse", "Root mean squared error", "Average miss, with big misses weighted more.",
          "money"),
@@ -57,6 +59,19 @@ def _write(value, how: str, currency: str) -> str:
     if how == "times":
         return "–" if value is None else f"{number(value, 2)}×"
     return number(value, 3)
+
+
+def mean_backtest(model: dict) -> tuple[dict, int]:
+    """Each candidate's metrics as the champion rule saw them: the means over the rolling
+    origins (with how many there were), or the single backtest of an older report."""
+    summary = model.get("summary") or {}
+    if not summary:
+        return model.get("backtest") or {}, 1
+    means = {name: {metric: values.get("mean") for metric, values in metrics.items()}
+             for name, metrics in summary.items()}
+    origins = max((values.get("origins") or 0 for metrics in summary.values()
+                   for values in metrics.values()), default=1)
+    return means, origins
 
 
 def comparison_table(backtest: dict, champion: str | None, task: str, currency: str = "USD"

@@ -38,7 +38,10 @@ def _body(page):
     backtest = model.get("backtest") or {}
     deciles = pd.DataFrame((backtest.get(champion) or {}).get("deciles") or [])
     groups = pd.DataFrame(aggregate("segment_mix", page.data) or aggregate("persona_mix", page.data))
-    table = value.comparison_table(backtest, champion, "clv", page.currency)
+    means, origins = value.mean_backtest(model)
+    table = value.comparison_table(means, champion, "clv", page.currency)
+    compared = ("How the candidate models compared" if origins <= 1 else
+                f"How the candidate models compared: means over {origins} backtest periods")
     return html.Div([
         two_columns(
             chart_card(f"Predicted spend, next {page.horizon} days", graph(
@@ -50,7 +53,7 @@ def _body(page):
             value.decile_calibration(deciles, page.currency), "value-calibration"),
             f"Model in use: {candidate_label('clv', champion or '')}. Customers ranked by "
             "predicted value in an earlier period, then compared with what they really spent."),
-        chart_card("How the candidate models compared", html.Div([
+        chart_card(compared, html.Div([
             text_table(table, "value-models"),
             html.P(model.get("champion_rule") or "", className="text-muted small mt-2 mb-0"),
         ])),

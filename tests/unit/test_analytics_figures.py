@@ -92,6 +92,21 @@ def test_the_model_table_marks_the_champion_first_and_explains_each_metric():
     assert table[table["Metric"] == "Mean absolute error"].iloc[0].iloc[1] == "£12.00"
 
 
+def test_the_model_table_shows_the_means_the_champion_rule_used():
+    model = {"backtest": {"xgboost": {"total_ratio": 1.12}, "btyd": {"total_ratio": 0.99}},
+             "summary": {"xgboost": {"total_ratio": {"mean": 1.04, "std": 0.08, "origins": 2},
+                                     "total_log_error": {"mean": 0.079, "std": 0.03, "origins": 2}},
+                         "btyd": {"total_ratio": {"mean": 0.90, "std": 0.09, "origins": 2},
+                                  "total_log_error": {"mean": 0.112, "std": 0.1, "origins": 2}}}}
+    means, origins = value.mean_backtest(model)
+    assert origins == 2 and means["xgboost"]["total_ratio"] == 1.04
+    table = value.comparison_table(means, "xgboost", "clv")
+    miss = table[table["Metric"] == "Typical miss of the total"].iloc[0]
+    assert (miss.iloc[1], miss.iloc[2]) == ("0.079", "0.112")
+    # An older report has only the one backtest window.
+    assert value.mean_backtest({"backtest": model["backtest"]}) == (model["backtest"], 1)
+
+
 def test_precision_and_recall_follow_from_the_reliability_bins():
     points = churn.precision_recall_points(RELIABILITY)
     # 6 + 30 churners; flagging the upper bin catches 30 of 36 among 40 flagged.
