@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dashboard.components.tables import text_table
 from dashboard.figures.customer import feature_label
+from dashboard.figures.value import mean_backtest
 from dashboard.labels import candidate_label
 from dashboard.schema import FINISHED_JOB_STATES, Dataset, Job, ModelVersion
 from dashboard.store import TenantStore
@@ -25,13 +26,16 @@ DRIFT_LEVELS = ((0.25, "large shift"), (0.1, "some shift"), (0.0, "stable"))
 
 def metric_summary(metrics: dict | None, candidate: str | None = None) -> str:
     """The version's own backtest in a few numbers: for CLV and churn its candidate's
-    row of the out-of-time backtest, else the numbers the report keeps at the top."""
+    out-of-time metrics (means over the backtest periods, as the champion rule saw them),
+    else the numbers the report keeps at the top."""
     metrics = metrics or {}
-    backtest = (metrics.get("backtest") or {}).get(candidate or metrics.get("champion"))
+    means, periods = mean_backtest(metrics)
+    backtest = means.get(candidate or metrics.get("champion"))
     if isinstance(backtest, dict):
         wanted = next((names for names in KEY_METRICS if names[0] in backtest), ())
-        return ", ".join(f"{METRIC_NAMES.get(name, name.replace('_', ' '))} {backtest[name]:.3f}"
-                         for name in wanted if isinstance(backtest.get(name), (int, float)))
+        shown = ", ".join(f"{METRIC_NAMES.get(name, name.replace('_', ' '))} {backtest[name]:.3f}"
+                          for name in wanted if isinstance(backtest.get(name), (int, float)))
+        return f"{shown} (mean of {periods} periods)" if shown and periods > 1 else shown
     numbers = [(name, value) for name, value in metrics.items()
                if isinstance(value, (int, float)) and not isinstance(value, bool)]
     return ", ".join(f"{METRIC_NAMES.get(name, name.replace('_', ' '))} {value:.3g}"

@@ -66,6 +66,14 @@ def test_a_model_version_shows_its_own_candidates_backtest():
     assert metric_summary({"k": 3, "silhouette": 0.29}, "kmeans") == "k 3, silhouette 0.29"
 
 
+def test_a_model_version_backtested_over_several_periods_shows_the_means():
+    metrics = {"champion": "xgboost", "backtest": {"xgboost": {"normalized_gini": 0.9}},
+               "summary": {"xgboost": {
+                   "normalized_gini": {"mean": 0.683, "std": 0.01, "origins": 2},
+                   "total_ratio": {"mean": 1.038, "std": 0.08, "origins": 2}}}}
+    assert metric_summary(metrics) == "Gini 0.683, predicted / actual 1.038 (mean of 2 periods)"
+
+
 def test_every_grid_column_is_one_the_customer_list_sends():
     assert {column["field"] for column in COLUMNS} <= set(LIST_COLUMNS)
 
