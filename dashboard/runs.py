@@ -232,6 +232,8 @@ def read_ready_run_ahead(store: TenantStore) -> threading.Thread | None:
     ready, _ = store.list(Run, where=[Run.status == "ready"], order_by=(Run.created_at.desc(),),
                           limit=1)
     if not ready:
+        # A run read ahead that went live, or failed, is no longer kept for its own sake.
+        _AHEAD.pop(store.tenant_id, None)
         return None
     files = RunFiles.of(ready[0])
     key = (store.tenant_id, files.id)

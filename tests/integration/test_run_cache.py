@@ -138,3 +138,27 @@ def test_an_explain_step_that_fails_never_makes_its_run_live(app, make_tenant):
         assert store.session.get(Tenant, tenant_id).live_run_id == first
         assert store.get(Run, second).status == "failed"
         assert store.get(Run, first).status == "live"
+
+
+def test_a_run_read_ahead_that_then_fails_is_dropped_from_the_cache(app, make_tenant,
+                                                                    monkeypatch):
+    from dashboard import runs
+    from dashboard.schema import Run
+    from dashboard.store import store_for
+
+    monkeypatch.setattr(runs, "READY_CHECK_SECONDS", 0.0)
+    tenant_id = make_tenant().id
+    first = publish_run(app, tenant_id, customers=120)
+    second = publish_run(app, tenant_id, customers=120, seed=2, live=False)
+    with app.app_context():
+        runs.live_run_data(store_for(tenant_id))
+    wait_until(lambda: (tenant_id, second) in runs._CACHE and not runs._LOADING,
+               "the ready run to be read ahead")
+
+    with app.app_context():
+        store = store_for(tenant_id)
+        runs.fail_run(store, store.get(Run, second))
+        assert runs.live_run_data(store_for(tenant_id)).run_id == first
+
+    assert (tenant_id, second) not in runs._CACHE
+    assert (tenant_id, first) in runs._CACHE
