@@ -13,8 +13,10 @@ A run's files sit in `runs/<run id>/` under the tenant's directory:
 * `aggregates.json`: figures pre-aggregated at scoring time for the dashboards.
 
 Files are written under a temporary name and renamed, so a reader never sees half a
-file. A run goes live by one conditional update of `Tenant.live_run_id`; the run it
-replaces becomes `superseded`. Dashboards and the read API use `live_run(store)`.
+file. The score step leaves a run `ready` (web processes may read it ahead); the explain
+step makes it live by one update of `Tenant.live_run_id`, and the run it replaces
+becomes `superseded`; a chain that fails first marks its run `failed`. Dashboards and
+the read API use `live_run_data(store)` (or `live_run(store)` for the row).
 """
 
 from __future__ import annotations
