@@ -156,6 +156,11 @@ def test_retrain_promote_and_roll_back_are_audited(live_tenant, app):
     assert rolled.status_code == 200 and rolled.get_json()["status"] == "champion"
     statuses = {m["id"]: m["status"] for m in api.get("/api/v1/models?kind=clv").get_json()["models"]}
     assert statuses == {clv[0]["id"]: "champion", clv[1]["id"]: "archived"}
+    # The roll back scores every customer again with the model put back in use.
+    [rescore] = api.get("/api/v1/jobs?kind=rescore").get_json()["jobs"]
+    assert finished_job(api, rescore["id"])["status"] == "succeeded"
+    live = [run for run in api.get("/api/v1/runs").get_json()["runs"] if run["live"]]
+    assert [run["models"]["clv"] for run in live] == [first["id"]]
 
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).where(
