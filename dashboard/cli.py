@@ -100,11 +100,12 @@ def run() -> None:
 
 @main.command()
 def web() -> None:
-    """Production web server (gunicorn on 0.0.0.0:$PORT)."""
+    """Production web server (gunicorn on $HOST:$PORT; every interface without HOST)."""
     settings = _settings(server=True)
+    host = settings["WEB_HOST"]
     _exec([
         sys.executable, "-m", "gunicorn",
-        "--bind", f"0.0.0.0:{settings['PORT']}",
+        "--bind", f"[{host}]:{settings['PORT']}" if ":" in host else f"{host}:{settings['PORT']}",
         "--workers", str(settings["WEB_CONCURRENCY"]),
         "--threads", str(settings["WEB_THREADS"]),
         "--worker-class", "gthread",

@@ -112,6 +112,9 @@ def load_config(environ: dict[str, str] | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL", ""),
         "PORT": _int("PORT", env.get("PORT"), DEFAULT_PORT, minimum=1),
         "HOST": env.get("HOST") or DEFAULT_HOST,
+        # `valuelens web` usually runs in a container, where only all interfaces are
+        # reachable: it binds HOST when one is given, else every interface.
+        "WEB_HOST": env.get("HOST") or "0.0.0.0",
         "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", env.get("WEB_CONCURRENCY"), 2, 1),
         "WEB_THREADS": _int("WEB_THREADS", env.get("WEB_THREADS"), 4, 1),
         "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", env.get("WORKER_CONCURRENCY"), 2, 1),

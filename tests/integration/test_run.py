@@ -274,7 +274,24 @@ def test_web_becomes_gunicorn_and_serves_healthz(server_env, tmp_path):
         health = wait_for(lambda: get_json(f"http://127.0.0.1:{port}/healthz"), "/healthz",
                           process, log)
         assert (health["db"], health["redis"]) == ("ok", "ok")
-        assert "gunicorn" in " ".join(psutil.Process(process.pid).cmdline())
+        command = " ".join(psutil.Process(process.pid).cmdline())
+        assert "gunicorn" in command and f"--bind 0.0.0.0:{port}" in command
+    finally:
+        code, alive = stop(process)
+    assert code == 0, log.read_text()
+    assert alive == []
+
+
+def test_web_binds_the_given_host_only(server_env, tmp_path):
+    port = free_port()
+    log = tmp_path / "web.log"
+    process = start(["web"], {**server_env, "HOST": "127.0.0.1", "PORT": str(port),
+                              "WEB_CONCURRENCY": "1", "WEB_THREADS": "2"}, log)
+    try:
+        wait_for(lambda: get_json(f"http://127.0.0.1:{port}/healthz"), "/healthz", process, log)
+        listening = {conn.laddr for conn in psutil.Process(process.pid).net_connections("inet")
+                     if conn.status == psutil.CONN_LISTEN}
+        assert listening == {("127.0.0.1", port)}
     finally:
         code, alive = stop(process)
     assert code == 0, log.read_text()

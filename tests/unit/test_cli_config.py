@@ -26,6 +26,11 @@ def test_server_settings_default_to_localhost_and_small_pools():
     assert config["DEMO_PASSWORD"] == ""
 
 
+def test_the_web_server_binds_every_interface_unless_given_a_host():
+    assert load_config({})["WEB_HOST"] == "0.0.0.0"
+    assert load_config({"HOST": "10.0.0.5"})["WEB_HOST"] == "10.0.0.5"
+
+
 def test_server_settings_are_read_from_the_environment():
     config = load_config({"HOST": "0.0.0.0", "WEB_CONCURRENCY": "3", "WEB_THREADS": "8",
                           "WORKER_CONCURRENCY": "4", "VALUELENS_DEMO_PASSWORD": "pw"})
