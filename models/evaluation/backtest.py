@@ -283,3 +283,12 @@ def choose_champion(
         if champion is None or value > best + margin:
             champion, best = name, value
     return champion
+
+
+def dominated_by_another(scores: dict[str, tuple[float, float]]) -> set[str]:
+    """The candidates another one beats on both of ``(higher is better, lower is better)``
+    (a tie on one of them allowed, not on both)."""
+    return {name for name, (high, low) in scores.items()
+            if any(other != name and o_high >= high and o_low <= low
+                   and (o_high > high or o_low < low)
+                   for other, (o_high, o_low) in scores.items())}

@@ -69,6 +69,7 @@ from models.evaluation.backtest import (
     BacktestResult,
     champion_result,
     choose_champion,
+    dominated_by_another,
     run_backtest,
     tree_options,
 )
@@ -177,10 +178,7 @@ def dominated(backtest: dict[str, dict]) -> set[str]:
     """Candidates another beats on ROC AUC and on Brier score (ties on one allowed)."""
     scores = {name: (m["roc_auc"], m["brier"]) for name, m in backtest.items()
               if m.get("roc_auc") is not None and m.get("brier") is not None}
-    return {name for name, (auc, brier) in scores.items()
-            if any(other != name and o_auc >= auc and o_brier <= brier
-                   and (o_auc > auc or o_brier < brier)
-                   for other, (o_auc, o_brier) in scores.items())}
+    return dominated_by_another(scores)
 
 
 def calibrated_metrics(run: _Run, method: str | None, level: str, raw: dict | None = None

@@ -52,6 +52,7 @@ from models.evaluation.backtest import (
     BacktestResult,
     champion_result,
     choose_champion,
+    dominated_by_another,
     run_backtest,
     tree_options,
 )
@@ -107,18 +108,10 @@ def best_calibrated(backtest: dict[str, dict]) -> str | None:
 
 def dominated(backtest: dict[str, dict]) -> set[str]:
     """Candidates another candidate beats on Gini and on calibration (ties on one allowed)."""
-    scores = {}
-    for name, metrics in backtest.items():
-        gini, error = metrics.get("normalized_gini"), _miscalibration(metrics)
-        if gini is not None and error is not None:
-            scores[name] = (gini, error)
-    beaten = set()
-    for name, (gini, error) in scores.items():
-        for other, (other_gini, other_error) in scores.items():
-            if (other != name and other_gini >= gini and other_error <= error
-                    and (other_gini > gini or other_error < error)):
-                beaten.add(name)
-    return beaten
+    scores = {name: (metrics.get("normalized_gini"), _miscalibration(metrics))
+              for name, metrics in backtest.items()}
+    return dominated_by_another({name: pair for name, pair in scores.items()
+                                 if None not in pair})
 
 
 class ClvBacktest:
