@@ -161,6 +161,12 @@ class RunData:
         self.kind = run.kind
         self.horizon_days = run.horizon_days
         self.customers = read_frame(store, run, CUSTOMERS_FILE)
+        self.read_small_files(store, run)
+        # Read before the run went live: its small files may still change (the explain
+        # step adds to the aggregates of a customer table).
+        self.read_ahead = False
+
+    def read_small_files(self, store: TenantStore, run: Run | RunFiles) -> None:
         self.report = read_json(store, run, REPORT_FILE) or {}
         self.aggregates = read_json(store, run, AGGREGATES_FILE) or {}
 
@@ -190,7 +196,12 @@ def live_run_data(store: TenantStore) -> RunData | None:
     read_ready_run_ahead(store)
     if run is None or run.status != "live":
         return None
-    data = _cached(store, RunFiles.of(run))
+    files = RunFiles.of(run)
+    data = _cached(store, files)
+    if data is not None and data.read_ahead:
+        # Live now, so complete: what the last step added to the small files is read.
+        data.read_small_files(store, files)
+        data.read_ahead = False
     if _AHEAD.get(store.tenant_id) == run.id:
         _AHEAD.pop(store.tenant_id, None)
     # A tenant's earlier runs are never read again once a newer one is live.
@@ -251,6 +262,8 @@ def read_ready_run_ahead(store: TenantStore) -> threading.Thread | None:
 def _read_ahead(store: TenantStore, files: RunFiles) -> None:
     try:
         data = _cached(store, files)
+        if data is not None:
+            data.read_ahead = True
         for hook in PRELOAD_HOOKS if data is not None else ():
             hook(data)
     except Exception:
