@@ -2,8 +2,10 @@
 and in which direction (from the SHAP values), how well the target is predicted
 (cross-validation), and which columns the leakage guard left out.
 
-The column effects need the explanations, which the explain step adds after the run has
-gone live: until then the page shows the rest and says the effects are on their way."""
+The column effects come from the explanations, which the explain step adds to the run's
+aggregates before the run goes live. A run stored without them (made before that order)
+builds them from its stored explanations, or, when it has none, shows the rest and says
+the effects are on their way."""
 
 import dash
 import dash_bootstrap_components as dbc
