@@ -17,7 +17,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_analytics_pages import PHONE, _console_errors, _open
 from tests.browser.test_login_flow import sign_in
-from tests.browser.test_upload_and_models import CHAIN_SECONDS, FINISHED, upload_status
+from tests.browser.test_upload_and_models import (
+    CHAIN_SECONDS,
+    FINISHED,
+    choose_upload,
+    upload_status,
+)
 from tests.integration.live_run import publish_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -158,14 +163,9 @@ def live_aggregates(app, tenant_id: str) -> dict:
 
 def test_an_uploaded_customer_table_ends_with_its_drivers(
         celery_worker, app, browser, live_server, make_user, tenant_a, table_csv, screenshot):
-    wait = sign_in(browser, live_server, make_user(tenant_a, role="analyst"))
-    wait.until(EC.presence_of_element_located((By.ID, "jobs-table")))
-    browser.get(f"{live_server}/data")
-    wait.until(EC.presence_of_element_located((By.ID, "upload-drop")))
+    wait = choose_upload(browser, live_server, make_user(tenant_a, role="analyst"), table_csv)
     target = browser.find_element(By.ID, "upload-target")
     assert not target.is_displayed()  # transactions have no target column
-    wait.until(EC.presence_of_element_located((By.ID, "upload-file"))).send_keys(str(table_csv))
-    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "customer-table.csv"))
     Select(browser.find_element(By.ID, "upload-kind")).select_by_value("customers")
     wait.until(EC.visibility_of_element_located((By.ID, "upload-target"))).send_keys("purchase_amount")
 

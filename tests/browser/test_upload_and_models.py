@@ -30,6 +30,18 @@ def upload_status(browser) -> str | None:
     return job_status(browser, "upload-progress-box")
 
 
+def choose_upload(browser, live_server, user, path) -> WebDriverWait:
+    """Sign in as `user`, open the Data page and choose the file at `path`; the drop zone
+    opens this input, and a file dropped on the zone takes the same path."""
+    wait = sign_in(browser, live_server, user)
+    wait.until(EC.presence_of_element_located((By.ID, "jobs-table")))
+    browser.get(f"{live_server}/data")
+    wait.until(EC.presence_of_element_located((By.ID, "upload-drop")))
+    wait.until(EC.presence_of_element_located((By.ID, "upload-file"))).send_keys(str(path))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), path.name))
+    return wait
+
+
 def live_customers(app, tenant_id: str):
     from dashboard.database import db
     from dashboard.runs import live_run_data
@@ -43,13 +55,7 @@ def live_customers(app, tenant_id: str):
 
 def test_an_analyst_uploads_a_csv_checks_the_columns_and_watches_it_reach_done(
         celery_worker, app, browser, live_server, make_user, tenant_a, sales_csv, screenshot):
-    wait = sign_in(browser, live_server, make_user(tenant_a, role="analyst"))
-    wait.until(EC.presence_of_element_located((By.ID, "jobs-table")))
-    browser.get(f"{live_server}/data")
-    wait.until(EC.presence_of_element_located((By.ID, "upload-drop")))
-    # The drop zone opens this input; a file dropped on the zone takes the same path.
-    wait.until(EC.presence_of_element_located((By.ID, "upload-file"))).send_keys(str(sales_csv))
-    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "shop-sales.csv"))
+    wait = choose_upload(browser, live_server, make_user(tenant_a, role="analyst"), sales_csv)
 
     browser.find_element(By.ID, "upload-check").click()
     wait.until(EC.presence_of_element_located((By.ID, "preview-rows")))
